@@ -1,0 +1,52 @@
+namespace Rollout.Engine.Sampling.Ops;
+
+/// <summary>
+/// softmax(ℓ/τ) of one logits row, kept as unnormalised weights w_i = exp((ℓ_i − max)/τ) ∈ [0, 1]
+/// (the top token has weight exactly 1) plus log Z. Sums run in double, after subtracting the max,
+/// so nothing overflows and a 150k-token row keeps its log Z accurate far below float precision.
+/// </summary>
+public static class Softmax
+{
+    /// <summary>The largest logit; throws on NaN or +∞ (−∞ is a masked token and is fine) and on an all −∞ row.</summary>
+    public static float Max(ReadOnlySpan<float> logits)
+    {
+        var max = float.NegativeInfinity;
+        for (var i = 0; i < logits.Length; i++)
+        {
+            var x = logits[i];
+            if (float.IsNaN(x) || float.IsPositiveInfinity(x)) throw new NonFiniteLogitsException(i, x);
+            if (x > max) max = x;
+        }
+        if (float.IsNegativeInfinity(max)) throw new NonFiniteLogitsException(-1, max);
+        return max;
+    }
+
+    /// <summary>
+    /// Writes the weights of softmax(ℓ/τ) into <paramref name="weights"/> and returns
+    /// log Z = log Σ w_i and the entropy −Σ p_i log p_i = log Z − Σ w_i s_i / Z, where s_i = (ℓ_i − max)/τ.
+    /// </summary>
+    public static (double LogZ, double Entropy) Weights(ReadOnlySpan<float> logits, float max, double temperature, Span<double> weights)
+    {
+        var z = 0.0;
+        var ws = 0.0;
+        for (var i = 0; i < logits.Length; i++)
+        {
+            var s = (logits[i] - (double)max) / temperature;
+            var w = Math.Exp(s);
+            weights[i] = w;
+            z += w;
+            // −∞ logits have w = 0 and s = −∞; their term is 0, not NaN.
+            if (w > 0) ws += w * s;
+        }
+        var logZ = Math.Log(z);
+        return (logZ, logZ - ws / z);
+    }
+
+    /// <summary>log Σ exp(ℓ_i − max): the temperature-1 normaliser, without writing weights.</summary>
+    public static double LogSumExp(ReadOnlySpan<float> logits, float max)
+    {
+        var z = 0.0;
+        foreach (var x in logits) z += Math.Exp(x - (double)max);
+        return Math.Log(z);
+    }
+}

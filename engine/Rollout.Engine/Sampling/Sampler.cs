@@ -1,0 +1,59 @@
+using Rollout.Engine.Sampling.Ops;
+
+namespace Rollout.Engine.Sampling;
+
+/// <summary>
+/// Chooses one token from one row of logits: temperature → top-k → top-p → min-p → one uniform draw
+/// from the renormalised survivors (HF/vLLM semantics), and reports the token's log-probabilities
+/// under the untruncated policy (see <see cref="TokenChoice"/>).
+/// Holds scratch buffers sized to the vocabulary, so it allocates only when the vocabulary grows;
+/// not thread-safe: use one per thread.
+/// </summary>
+public sealed class Sampler
+{
+    private double[] _weights = [];
+    private int[] _candidates = [];
+
+    public TokenChoice Sample(ReadOnlySpan<float> logits, SamplingParams p, SampleRng rng)
+    {
+        if (logits.IsEmpty) throw new ArgumentException("empty logits row", nameof(logits));
+        var vocab = logits.Length;
+        if (_weights.Length < vocab)
+        {
+            _weights = new double[vocab];
+            _candidates = new int[vocab];
+        }
+
+        var max = Softmax.Max(logits);
+        var tau = p.Greedy ? 1.0 : p.Temperature;
+        var (logZ, entropy) = Softmax.Weights(logits, max, tau, _weights.AsSpan(0, vocab));
+        var rawLogZ = tau == 1.0 ? logZ : Softmax.LogSumExp(logits, max);
+
+        var token = p.Greedy ? Greedy.Argmax(logits) : Draw(vocab, p, rng.NextDouble());
+        var shifted = logits[token] - (double)max;
+        return new TokenChoice(token, (float)(shifted / tau - logZ), (float)(shifted - rawLogZ), (float)entropy);
+    }
+
+    private int Draw(int vocab, SamplingParams p, double u)
+    {
+        var candidates = _candidates.AsSpan(0, vocab);
+        for (var i = 0; i < vocab; i++) candidates[i] = i;
+        var n = vocab;
+        var reordered = false;
+        if (p.TopK > 0 && p.TopK < n)
+        {
+            n = TopK.Select(_weights, candidates, p.TopK);
+            reordered = true;
+        }
+        if (p.TopP < 1)
+        {
+            n = TopP.Select(_weights, candidates[..n], p.TopP);
+            reordered = true;
+        }
+        if (p.MinP > 0) n = MinP.Select(_weights, candidates[..n], p.MinP);
+        var kept = candidates[..n];
+        // Draw in token-id order, so the token does not depend on how the truncations arranged the survivors.
+        if (reordered) kept.Sort();
+        return InverseCdf.Draw(_weights, kept, u);
+    }
+}

@@ -1,0 +1,28 @@
+namespace Rollout.Engine.Sampling;
+
+/// <summary>
+/// How one token is chosen from a row of logits. The pipeline (see <see cref="Sampler"/>) is
+/// temperature → top-k → top-p → min-p → one draw, with HF/vLLM semantics. The neutral values
+/// (top-k 0, top-p 1, min-p 0) switch a stage off.
+/// </summary>
+public sealed record SamplingParams
+{
+    /// <summary>Argmax (ties → lowest id, like torch.argmax); temperature and truncation are ignored.</summary>
+    public bool Greedy { get; init; }
+    public double Temperature { get; init; } = 1.0;
+    /// <summary>Keep the k most probable tokens; 0 = off.</summary>
+    public int TopK { get; init; }
+    /// <summary>Keep the smallest set of most probable tokens whose probability reaches p; 1 = off.</summary>
+    public double TopP { get; init; } = 1.0;
+    /// <summary>Keep tokens whose probability is at least min_p times the top one's; 0 = off.</summary>
+    public double MinP { get; init; }
+
+    public void Validate()
+    {
+        if (!Greedy && !(Temperature > 0 && double.IsFinite(Temperature)))
+            throw new InputException($"--temperature must be a finite number > 0 (got {Temperature}); use greedy decoding for argmax");
+        if (TopK < 0) throw new InputException($"--top-k must be 0 (off) or positive (got {TopK})");
+        if (!(TopP > 0 && TopP <= 1)) throw new InputException($"--top-p must be in (0, 1] (got {TopP})");
+        if (!(MinP >= 0 && MinP <= 1)) throw new InputException($"--min-p must be in [0, 1] (got {MinP})");
+    }
+}

@@ -1,0 +1,9 @@
+namespace Rollout.Engine.Sampling;
+
+/// <summary>
+/// The token chosen at one step and what the trainer needs about it.
+/// <see cref="Logprob"/> is log softmax(ℓ/τ)[token], the policy before top-k/top-p/min-p truncation
+/// (spec §1; τ = 1 when greedy); <see cref="RawLogprob"/> is log softmax(ℓ)[token];
+/// <see cref="Entropy"/> is the entropy (nats) of softmax(ℓ/τ).
+/// </summary>
+public readonly record struct TokenChoice(int TokenId, float Logprob, float RawLogprob, float Entropy);

@@ -1,0 +1,28 @@
+using Rollout.Engine.Episodes;
+
+namespace Rollout.Engine.Tests.Episodes;
+
+public class EpisodeSpecTests
+{
+    [Fact]
+    public void Parses_the_three_modes()
+    {
+        Assert.Equal(EpisodeMode.Tags, EpisodeSpec.Parse("tags").Mode);
+        Assert.Equal(EpisodeMode.Think, EpisodeSpec.Parse("think").Mode);
+        var regex = EpisodeSpec.Parse(@"regex:\n\n");
+        Assert.Equal(EpisodeMode.Regex, regex.Mode);
+        Assert.True(regex.Pattern!.IsMatch("a\n\nb"));
+        Assert.Equal(@"regex:\n\n", regex.ToString());
+    }
+
+    [Theory]
+    [InlineData("regex:(unclosed", "invalid regex")]
+    [InlineData("regex:", "needs a pattern")]
+    [InlineData("blocks", "unknown mode")]
+    public void Bad_specs_are_input_errors(string spec, string problem)
+    {
+        var e = Assert.Throws<InputException>(() => EpisodeSpec.Parse(spec));
+        Assert.Contains("--episodes", e.Message);
+        Assert.Contains(problem, e.Message);
+    }
+}
