@@ -1,0 +1,56 @@
+using System.Text.Json.Nodes;
+using Rollout.Engine;
+using Rollout.Engine.Model;
+using Rollout.Models.ModelFolder;
+using Rollout.Models.Onnx;
+
+namespace Rollout.Models.Convert;
+
+/// <summary>
+/// <c>model convert</c>: a Hugging Face checkpoint folder → the same folder layout <c>model new</c>
+/// writes. Tokenizer files and generation_config.json are copied as they are.
+/// </summary>
+public static class ModelConverter
+{
+    public static readonly string[] TokenizerFiles =
+        ["tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "special_tokens_map.json", "added_tokens.json"];
+
+    public static ModelConfig Convert(string sourceDir, string outDir, WeightDtype dtype,
+        long externalDataThreshold = DecoderExportOptions.DefaultExternalDataThreshold)
+    {
+        if (Path.GetFullPath(sourceDir) == Path.GetFullPath(outDir))
+            throw new InputException($"{outDir}: output folder must differ from the checkpoint folder");
+        var weights = HfCheckpoint.Load(sourceDir);
+        if (!File.Exists(Path.Combine(sourceDir, "tokenizer.json")))
+            throw new InputException($"{sourceDir}: tokenizer.json not found");
+        var config = weights.Config;
+
+        var generationPath = Path.Combine(sourceDir, "generation_config.json");
+        JsonObject? generation = null;
+        if (File.Exists(generationPath))
+        {
+            try { generation = JsonNode.Parse(File.ReadAllText(generationPath)) as JsonObject; }
+            catch (System.Text.Json.JsonException e) { throw new InputException($"{generationPath}: malformed JSON ({e.Message})"); }
+        }
+        int pad = PadTokenId(config, generation);
+
+        Directory.CreateDirectory(outDir);
+        foreach (var name in TokenizerFiles)
+        {
+            var source = Path.Combine(sourceDir, name);
+            if (File.Exists(source)) File.Copy(source, Path.Combine(outDir, name), overwrite: true);
+        }
+        if (generation != null) File.Copy(generationPath, Path.Combine(outDir, "generation_config.json"), overwrite: true);
+        ModelFolderWriter.Write(weights, outDir,
+            new DecoderExportOptions { Dtype = dtype, ExternalDataThreshold = externalDataThreshold },
+            pad, generation == null ? ModelFolderWriter.GenerationConfig(config, pad) : null);
+        return config;
+    }
+
+    /// <summary>pad_token_id from generation_config.json, else the first eos, else 0 (GenAI requires one).</summary>
+    private static int PadTokenId(ModelConfig config, JsonObject? generation)
+    {
+        if (generation?["pad_token_id"] is JsonValue v && v.TryGetValue(out int pad)) return pad;
+        return config.EosTokenIds.Length > 0 ? config.EosTokenIds[0] : 0;
+    }
+}

@@ -1,0 +1,64 @@
+using System.Text.Json.Nodes;
+using Microsoft.ML.OnnxRuntime;
+using Rollout.Engine;
+using Rollout.Engine.Model;
+using Rollout.Models.ModelFolder;
+using Rollout.Models.Onnx;
+using Rollout.Tests;
+
+namespace Rollout.Models.Tests;
+
+public class NewModelTests
+{
+    [Theory]
+    [InlineData(Architecture.Gpt2, "decoder")]
+    [InlineData(Architecture.Llama, "llama")]
+    [InlineData(Architecture.Qwen2, "qwen2")]
+    public void WritesAFolderGenAiAndHuggingFaceToolsCanRead(Architecture arch, string genAiType)
+    {
+        var dir = Path.Combine(RepoPaths.NewTempDir("new"), "m");
+        int kvHeads = arch == Architecture.Gpt2 ? 4 : 2;
+        var config = NewModel.Write(arch, 2, 32, 4, kvHeads, 64, 300, 1, dir, WeightDtype.Float32);
+
+        foreach (var file in new[] { "config.json", "generation_config.json", "genai_config.json", "tokenizer.json", "onnx/model.onnx" })
+            Assert.True(File.Exists(Path.Combine(dir, file)), file);
+        Assert.Equal(config, ModelConfig.Load(Path.Combine(dir, "config.json")) with { EosTokenIds = config.EosTokenIds });
+
+        var genai = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "genai_config.json")))!["model"]!;
+        var decoder = genai["decoder"]!;
+        Assert.Equal(genAiType, (string)genai["type"]!);
+        Assert.Equal("onnx/model.onnx", (string)decoder["filename"]!);
+        Assert.Equal(8, (int)decoder["head_size"]!);
+        Assert.Equal(kvHeads, (int)decoder["num_key_value_heads"]!);
+        Assert.Equal("past_key_values.%d.key", (string)decoder["inputs"]!["past_key_names"]!);
+        Assert.Equal("present.%d.value", (string)decoder["outputs"]!["present_value_names"]!);
+        Assert.Equal(config.EosTokenIds[0], (int)genai["pad_token_id"]!);
+
+        // GenAI checks vocab_size against the width of the logits output.
+        using var session = new InferenceSession(Path.Combine(dir, "onnx", "model.onnx"));
+        Assert.Equal((int)genai["vocab_size"]!, session.OutputMetadata["logits"].Dimensions[2]);
+    }
+
+    [Theory]
+    [InlineData(Architecture.Llama, 32, 5, 5, "multiple of heads")]
+    [InlineData(Architecture.Llama, 32, 4, 3, "multiple of kv-heads")]
+    [InlineData(Architecture.Gpt2, 32, 4, 2, "kv-heads")]
+    [InlineData(Architecture.Qwen2, 36, 12, 12, "even head size")]
+    [InlineData(Architecture.Llama, 32, 4, 4, "layers")]
+    public void ImpossibleShapesAreInputErrors(Architecture arch, int hidden, int heads, int kvHeads, string expected)
+    {
+        int layers = expected == "layers" ? 0 : 2;
+        var e = Assert.Throws<InputException>(() =>
+            NewModel.Write(arch, layers, hidden, heads, kvHeads, 64, 300, 1, RepoPaths.NewTempDir("bad"), WeightDtype.Float32));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void RefusesANonEmptyOutputFolder()
+    {
+        var dir = RepoPaths.NewTempDir("busy");
+        File.WriteAllText(Path.Combine(dir, "keep.txt"), "x");
+        var e = Assert.Throws<InputException>(() => NewModel.Write(Architecture.Llama, 1, 32, 4, 4, 64, 300, 1, dir, WeightDtype.Float32));
+        Assert.Contains(dir, e.Message);
+    }
+}
