@@ -1,0 +1,70 @@
+using System.CommandLine;
+using Rollout.Engine;
+using Rollout.Engine.Model;
+using Rollout.Models.Convert;
+using Rollout.Models.ModelFolder;
+using Rollout.Models.Onnx;
+
+namespace Rollout.Cli.Commands;
+
+/// <summary><c>model new</c> and <c>model convert</c>: write model folders in the HF/Optimum layout.</summary>
+internal static class ModelCommand
+{
+    public static Command Create() => new("model", "Write model folders in the Hugging Face / Optimum layout") { New(), Convert() };
+
+    private static Command New()
+    {
+        var arch = new Option<string>("--arch") { Description = "gpt2 | llama | qwen2", Required = true };
+        var layers = new Option<int>("--layers") { Description = "Decoder layers", DefaultValueFactory = _ => 2 };
+        var hidden = new Option<int>("--hidden") { Description = "Hidden size", DefaultValueFactory = _ => 64 };
+        var heads = new Option<int>("--heads") { Description = "Attention heads", DefaultValueFactory = _ => 4 };
+        var kvHeads = new Option<int?>("--kv-heads") { Description = "Key/value heads (default: --heads)" };
+        var intermediate = new Option<int?>("--intermediate") { Description = "MLP width (default: 4 × hidden for gpt2, else 3 × hidden)" };
+        var vocab = new Option<int>("--vocab") { Description = "Vocabulary size, special tokens included", DefaultValueFactory = _ => 512 };
+        var maxPositions = new Option<int>("--max-positions") { Description = "Context window", DefaultValueFactory = _ => 1024 };
+        var seed = new Option<int>("--seed") { Description = "Weight seed", DefaultValueFactory = _ => 0 };
+        var dtype = DtypeOption();
+        var output = new Option<string>("--out") { Description = "Output folder (new or empty)", Required = true };
+        var command = new Command("new", "A model with seeded random weights and a trained byte-level BPE tokenizer")
+            { arch, layers, hidden, heads, kvHeads, intermediate, vocab, maxPositions, seed, dtype, output };
+        command.SetAction(parse =>
+        {
+            Architecture architecture;
+            try { architecture = ModelConfig.ParseArchitecture(parse.GetValue(arch)!); }
+            catch (FormatException e) { throw new InputException($"--arch: {e.Message}"); }
+            int h = parse.GetValue(hidden);
+            var config = NewModel.Write(architecture, parse.GetValue(layers), h, parse.GetValue(heads),
+                parse.GetValue(kvHeads) ?? parse.GetValue(heads),
+                parse.GetValue(intermediate) ?? (architecture == Architecture.Gpt2 ? 4 * h : 3 * h),
+                parse.GetValue(vocab), parse.GetValue(seed), parse.GetValue(output)!, ParseDtype(parse.GetValue(dtype)!),
+                parse.GetValue(maxPositions));
+            parse.InvocationConfiguration.Output.WriteLine($"wrote {config.ModelType} ({config.Layers} layers, hidden {config.Hidden}, vocab {config.VocabSize}) to {parse.GetValue(output)}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Convert()
+    {
+        var from = new Option<string>("--from") { Description = "Hugging Face checkpoint folder (config.json, *.safetensors, tokenizer files)", Required = true };
+        var output = new Option<string>("--out") { Description = "Output folder (new or empty)", Required = true };
+        var dtype = DtypeOption();
+        var command = new Command("convert", "Convert a Hugging Face safetensors checkpoint to the ONNX layout") { from, output, dtype };
+        command.SetAction(parse =>
+        {
+            var config = ModelConverter.Convert(parse.GetValue(from)!, parse.GetValue(output)!, ParseDtype(parse.GetValue(dtype)!));
+            parse.InvocationConfiguration.Output.WriteLine($"converted {config.ModelType} ({config.Layers} layers, hidden {config.Hidden}, vocab {config.VocabSize}) to {parse.GetValue(output)}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Option<string> DtypeOption() => new("--dtype") { Description = "fp32 | fp16 (weights on disk)", DefaultValueFactory = _ => "fp32" };
+
+    private static WeightDtype ParseDtype(string text) => text switch
+    {
+        "fp32" => WeightDtype.Float32,
+        "fp16" => WeightDtype.Float16,
+        _ => throw new InputException($"--dtype: '{text}' is not a dtype (fp32, fp16)"),
+    };
+}

@@ -1,0 +1,31 @@
+using Rollout.Engine.Episodes;
+using Rollout.Engine.Sampling;
+
+namespace Rollout.Engine.Generation;
+
+/// <summary>What to generate for each prompt. Defaults follow HF generate / vLLM where they agree.</summary>
+public sealed record GenerationOptions
+{
+    /// <summary>Samples per prompt (GRPO's group size); they share one prefill.</summary>
+    public int SamplesPerPrompt { get; init; } = 1;
+    public int MaxNewTokens { get; init; } = 256;
+    public SamplingParams Sampling { get; init; } = new();
+    /// <summary>With the prompt id and sample index, fixes every draw of a rollout, whatever else is in the batch.</summary>
+    public ulong Seed { get; init; }
+    public IReadOnlyList<string> StopStrings { get; init; } = [];
+    public IReadOnlyList<int> StopTokenIds { get; init; } = [];
+    /// <summary>Keep going past EOS until the token budget (vLLM's ignore_eos), for equal-work benchmarks.</summary>
+    public bool IgnoreEos { get; init; }
+    public EpisodeSpec Episodes { get; init; } = EpisodeSpec.Parse("tags");
+    /// <summary>Sequences decoded together; a prompt's samples are never split across batches.</summary>
+    public int BatchSize { get; init; } = 16;
+
+    public void Validate()
+    {
+        if (SamplesPerPrompt < 1) throw new InputException($"--n must be at least 1 (got {SamplesPerPrompt})");
+        if (MaxNewTokens < 1) throw new InputException($"--max-new-tokens must be at least 1 (got {MaxNewTokens})");
+        if (BatchSize < 1) throw new InputException($"--batch-size must be at least 1 (got {BatchSize})");
+        if (StopStrings.Any(string.IsNullOrEmpty)) throw new InputException("--stop: a stop string cannot be empty");
+        Sampling.Validate();
+    }
+}

@@ -1,0 +1,66 @@
+using Rollout.Engine.Episodes;
+using Rollout.Engine.Prompts;
+using Rollout.Engine.Sampling;
+using Rollout.Engine.Tokenization;
+
+namespace Rollout.Engine.Generation;
+
+/// <summary>One rollout while it is being generated: its tokens, per-token statistics and why it ended.</summary>
+internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] promptMask, GenerationOptions options)
+{
+    private readonly StopStrings? _stopStrings = options.StopStrings.Count > 0 ? new StopStrings(options.StopStrings) : null;
+    private readonly List<float> _logprobs = [];
+    private readonly List<float> _rawLogprobs = [];
+    private readonly List<float> _entropies = [];
+    /// <summary>Where the text is cut when a stop string ended the rollout (the stop string is left out, as vLLM does).</summary>
+    private int? _textEnd;
+    /// <summary>Text length already searched for stop strings, so each step only looks at what is new.</summary>
+    private int _stopCheckedLength;
+
+    public EncodedPrompt Prompt { get; } = prompt;
+    public int Sample { get; } = sample;
+    /// <summary>This row's slice of the padded prefill mask; decode steps append ones after it.</summary>
+    public long[] PromptMask { get; } = promptMask;
+    public SampleRng Rng { get; } = new(options.Seed, prompt.Id, sample);
+    public List<int> Tokens { get; } = [];
+    public FinishReason? Finish { get; private set; }
+    public bool Finished => Finish != null;
+
+    public void Append(TokenChoice choice, IReadOnlySet<int> eosTokenIds, int contextWindow, TextTokenizer tokenizer)
+    {
+        Tokens.Add(choice.TokenId);
+        _logprobs.Add(choice.Logprob);
+        _rawLogprobs.Add(choice.RawLogprob);
+        _entropies.Add(choice.Entropy);
+
+        if (!options.IgnoreEos && eosTokenIds.Contains(choice.TokenId)) Finish = FinishReason.Eos;
+        else if (options.StopTokenIds.Contains(choice.TokenId)) Finish = FinishReason.Stop;
+        else if (_stopStrings != null && FindStopString(tokenizer) is int stopAt)
+        {
+            Finish = FinishReason.Stop;
+            _textEnd = stopAt;
+        }
+        else if (Tokens.Count >= options.MaxNewTokens || Prompt.TokenIds.Length + Tokens.Count >= contextWindow)
+            Finish = FinishReason.Length;
+    }
+
+    private int? FindStopString(TextTokenizer tokenizer)
+    {
+        var text = tokenizer.Decode(Tokens.ToArray());
+        bool found = _stopStrings!.TryFind(text, _stopCheckedLength, out int start, out _);
+        _stopCheckedLength = text.Length;
+        return found ? start : null;
+    }
+
+    public RolloutResult ToResult(TextTokenizer tokenizer, EpisodeSpec episodes)
+    {
+        var ids = Tokens.ToArray();
+        // Episodes are found in the text of every completion token; the reported text drops the EOS and any stop string.
+        var decoded = tokenizer.DecodeWithOffsets(ids);
+        var segmentation = EpisodeSegmenter.Segment(episodes, decoded.Text, decoded.TokenStarts, decoded.TokenEnds);
+        var text = Finish == FinishReason.Eos ? tokenizer.Decode(ids.AsSpan(0, ids.Length - 1)) : decoded.Text;
+        if (_textEnd is int end) text = text[..Math.Min(end, text.Length)];
+        return new RolloutResult(Prompt.Id, Sample, Prompt.TokenIds, ids, text, Finish ?? FinishReason.Length,
+            _logprobs.ToArray(), _rawLogprobs.ToArray(), _entropies.ToArray(), segmentation.Episodes, segmentation.FormatOk);
+    }
+}

@@ -1,0 +1,149 @@
+using System.Text.Json;
+using Rollout.Engine.Model;
+using Rollout.Engine.Tests.Support;
+using Rollout.Models.ModelFolder;
+using Rollout.Models.Onnx;
+using Rollout.Models.Weights;
+using Rollout.Tests;
+
+namespace Rollout.Engine.Tests.Cli;
+
+[Collection(EngineModelsCollection.Name)]
+public sealed class CliTests(EngineModels models) : IDisposable
+{
+    private readonly string _dir = RepoPaths.NewTempDir("cli");
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Rollout.Cli.Cli.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private string Prompts(params string[] lines)
+    {
+        var path = Path.Combine(_dir, $"prompts-{Guid.NewGuid():N}.jsonl");
+        File.WriteAllLines(path, lines);
+        return path;
+    }
+
+    private static void AssertOneLineError(string err, params string[] mentions)
+    {
+        Assert.Single(err.TrimEnd().Split('\n'));
+        Assert.StartsWith("rollout: ", err);
+        Assert.DoesNotContain("   at ", err); // no stack trace
+        foreach (var m in mentions) Assert.Contains(m, err);
+    }
+
+    [Fact]
+    public void Generate_writes_one_line_per_rollout_with_the_documented_schema()
+    {
+        var prompts = Prompts("""{"id": "a", "prompt": "Compute 1 + 2."}""", """{"id": "b", "messages": [{"role": "user", "content": "hi"}], "answer": "3"}""");
+        var outPath = Path.Combine(_dir, "out.jsonl");
+        var (code, stdout, _) = Run("generate", "--model", models.Dir("llama"), "--prompts", prompts, "--out", outPath,
+            "--n", "3", "--max-new-tokens", "5", "--temperature", "0.9", "--seed", "4");
+
+        Assert.Equal(0, code);
+        Assert.Contains("prompts: 2, rollouts: 6, tokens: ", stdout);
+        Assert.False(File.Exists(outPath + ".partial"));
+        var lines = File.ReadAllLines(outPath).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(["a", "a", "a", "b", "b", "b"], lines.Select(l => l.GetProperty("prompt_id").GetString()));
+        Assert.Equal([0, 1, 2, 0, 1, 2], lines.Select(l => l.GetProperty("sample").GetInt32()));
+        foreach (var l in lines)
+        {
+            string[] fields = ["prompt_id", "sample", "prompt_token_ids", "token_ids", "text", "finish_reason", "logprobs", "raw_logprobs", "entropies", "episodes", "format_ok"];
+            Assert.Equal(fields, l.EnumerateObject().Select(p => p.Name));
+            int n = l.GetProperty("token_ids").GetArrayLength();
+            Assert.InRange(n, 1, 5);
+            foreach (var perToken in new[] { "logprobs", "raw_logprobs", "entropies" }) Assert.Equal(n, l.GetProperty(perToken).GetArrayLength());
+            Assert.Contains(l.GetProperty("finish_reason").GetString(), new[] { "eos", "stop", "length" });
+        }
+    }
+
+    [Fact]
+    public void A_missing_model_folder_is_one_line_exit_2_and_no_output()
+    {
+        var outPath = Path.Combine(_dir, "out.jsonl");
+        var (code, _, err) = Run("generate", "--model", "/nonexistent/model", "--prompts", Prompts("""{"id":"a","prompt":"x"}"""), "--out", outPath);
+        Assert.Equal(2, code);
+        AssertOneLineError(err, "/nonexistent/model");
+        Assert.False(File.Exists(outPath));
+        Assert.False(File.Exists(outPath + ".partial"));
+    }
+
+    [Fact]
+    public void A_malformed_prompt_file_names_the_file_and_line()
+    {
+        var prompts = Prompts("""{"id":"a","prompt":"x"}""", "{not json");
+        var (code, _, err) = Run("generate", "--model", models.Dir("gpt2"), "--prompts", prompts, "--out", Path.Combine(_dir, "o.jsonl"));
+        Assert.Equal(2, code);
+        AssertOneLineError(err, prompts + ":2");
+    }
+
+    [Fact]
+    public void A_prompt_longer_than_the_context_window_is_refused_before_any_work()
+    {
+        var outPath = Path.Combine(_dir, "out.jsonl");
+        var prompts = Prompts("""{"id":"ok","prompt":"short"}""", $$"""{"id":"long","prompt":"{{string.Concat(Enumerable.Repeat("word ", 400))}}"}""");
+        var (code, _, err) = Run("generate", "--model", models.Dir("gpt2"), "--prompts", prompts, "--out", outPath);
+        Assert.Equal(2, code);
+        AssertOneLineError(err, "'long'", "context window");
+        Assert.False(File.Exists(outPath));
+    }
+
+    [Theory]
+    [InlineData("--no-such-option", "1")]
+    [InlineData("--greedy", "--temperature")]
+    [InlineData("--top-p", "1.5")]
+    [InlineData("--episodes", "regex:(")]
+    [InlineData("--device", "tpu")]
+    public void Bad_options_are_one_line_exit_2(string option, string value)
+    {
+        string[] args = option == "--greedy"
+            ? ["generate", "--model", models.Dir("gpt2"), "--prompts", Prompts("""{"id":"a","prompt":"x"}"""), "--out", Path.Combine(_dir, "o.jsonl"), "--greedy", "--temperature", "0.5"]
+            : ["generate", "--model", models.Dir("gpt2"), "--prompts", Prompts("""{"id":"a","prompt":"x"}"""), "--out", Path.Combine(_dir, "o.jsonl"), option, value];
+        var (code, _, err) = Run(args);
+        Assert.Equal(2, code);
+        AssertOneLineError(err);
+    }
+
+    [Fact]
+    public void NaN_logits_are_reported_with_the_prompt_and_the_finished_rollouts_kept_aside()
+    {
+        var config = ModelConfig.Load(Path.Combine(models.Dir("llama"), "config.json"));
+        var weights = RandomWeights.Create(config, EngineModels.Seed);
+        weights["model.norm.weight"].Data[3] = float.NaN;
+        var dir = Path.Combine(_dir, "nan-model");
+        ModelFolderWriter.Write(weights, dir, new DecoderExportOptions(), 0, ModelFolderWriter.GenerationConfig(config, 0));
+        foreach (var file in Directory.GetFiles(models.Dir("llama"), "*token*").Concat(Directory.GetFiles(models.Dir("llama"), "*.txt")).Concat(Directory.GetFiles(models.Dir("llama"), "vocab.json")))
+            File.Copy(file, Path.Combine(dir, Path.GetFileName(file)), overwrite: true);
+
+        var outPath = Path.Combine(_dir, "out.jsonl");
+        var (code, _, err) = Run("generate", "--model", dir, "--prompts", Prompts("""{"id":"q7","prompt":"hello"}"""), "--out", outPath);
+        Assert.Equal(2, code);
+        AssertOneLineError(err, "non-finite logits", "'q7'", ".partial");
+        Assert.False(File.Exists(outPath));
+    }
+
+    [Fact]
+    public void Tokenize_prints_a_json_array_of_the_tokenizers_ids()
+    {
+        var (code, stdout, _) = Run("tokenize", "--model", models.Dir("gpt2"), "--text", "a<think>b");
+        Assert.Equal(0, code);
+        var ids = JsonSerializer.Deserialize<int[]>(stdout)!;
+        var think = ModelFolder.Open(models.Dir("gpt2")).Tokenizer.TokenToId("<think>");
+        Assert.Equal(3, ids.Length);
+        Assert.Equal(think, ids[1]);
+    }
+
+    [Fact]
+    public void Model_new_refuses_an_unknown_architecture()
+    {
+        var (code, _, err) = Run("model", "new", "--arch", "mamba", "--out", Path.Combine(_dir, "m"));
+        Assert.Equal(2, code);
+        AssertOneLineError(err, "mamba");
+    }
+}

@@ -1,0 +1,45 @@
+using Rollout.Engine.Model;
+using Rollout.Engine.Tests.Support;
+using Rollout.Models.Reference;
+
+namespace Rollout.Engine.Tests.Model;
+
+[Collection(EngineModelsCollection.Name)]
+public sealed class DecoderSessionTests(EngineModels models)
+{
+    [Theory]
+    [MemberData(nameof(EngineModels.Names), MemberType = typeof(EngineModels))]
+    public void The_head_input_is_exposed_as_hidden_states_equal_to_the_reference(string arch)
+    {
+        var folder = ModelFolder.Open(models.Dir(arch));
+        using var session = folder.OpenSession();
+        int[] tokens = [5, 17, 200, 33, 9];
+        var reference = ReferenceForward.Run(models.Weights(arch), tokens);
+
+        using var empty = KvCache.Empty(session.Signature, 1);
+        using var step = session.Run(tokens.Select(t => (long)t).ToArray(), tokens.Select(_ => 1L).ToArray(),
+            Enumerable.Range(0, tokens.Length).Select(i => (long)i).ToArray(), tokens.Length, empty, withHiddenStates: true);
+        using var present = step.Present;
+
+        Assert.Equal(folder.Config.Hidden, step.HiddenSize);
+        for (int t = 0; t < tokens.Length; t++)
+        {
+            var hidden = step.HiddenStates(0, t).ToArray().Select(x => (double)x).ToArray();
+            double err = Math.Sqrt(hidden.Zip(reference.Hidden[t]).Sum(p => (p.First - p.Second) * (p.First - p.Second)));
+            double norm = Math.Sqrt(reference.Hidden[t].Sum(x => x * x));
+            Assert.True(err / norm < 1e-4, $"position {t}: relative error {err / norm}");
+        }
+    }
+
+    [Fact]
+    public void Signature_is_read_from_the_graph()
+    {
+        var folder = ModelFolder.Open(models.Dir("qwen2"));
+        using var session = folder.OpenSession();
+        Assert.Equal(2, session.Signature.Layers);
+        Assert.Equal(2, session.Signature.KvHeads);
+        Assert.Equal(8, session.Signature.HeadDim);
+        Assert.True(session.Signature.HasPositionIds);
+        Assert.Equal(400, session.VocabSize);
+    }
+}
