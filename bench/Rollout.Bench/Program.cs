@@ -1,1 +1,37 @@
-return 0;
+using System.CommandLine;
+using System.Text.Json;
+using Rollout.Bench.Peer;
+
+var peer = new Command("peer", "End-to-end comparison with ONNX Runtime GenAI (greedy, alternating runs, one process per run)");
+var models = new Option<string[]>("--models") { AllowMultipleArgumentsPerToken = true, Description = "Bench models to run", DefaultValueFactory = _ => BenchModels.All.Select(m => m.Name).ToArray() };
+var batches = new Option<int[]>("--batch") { AllowMultipleArgumentsPerToken = true, Description = "Batch sizes", DefaultValueFactory = _ => [1, 16] };
+var newTokens = new Option<int>("--new-tokens") { Description = "Tokens generated per row", DefaultValueFactory = _ => 64 };
+var rounds = new Option<int>("--rounds") { Description = "Alternating rounds per configuration", DefaultValueFactory = _ => 3 };
+var results = new Option<string>("--results") { Description = "Folder for the figures", DefaultValueFactory = _ => "bench/results" };
+var cache = new Option<string>("--cache") { Description = "Where the bench models are written", DefaultValueFactory = _ => "bench/.models" };
+peer.Options.Add(models); peer.Options.Add(batches); peer.Options.Add(newTokens); peer.Options.Add(rounds); peer.Options.Add(results); peer.Options.Add(cache);
+peer.SetAction(parse => PeerComparison.Run(BenchModels.Ensure(parse.GetValue(cache)!, parse.GetValue(models)!),
+    parse.GetValue(batches)!, parse.GetValue(newTokens), parse.GetValue(rounds), parse.GetValue(results)!));
+
+// One measurement in this process; `peer` starts these so each engine's peak memory is its own.
+var worker = new Command("worker") { Hidden = true };
+var engine = new Option<string>("--engine") { Required = true };
+var model = new Option<string>("--model") { Required = true };
+var name = new Option<string>("--name") { Required = true };
+var batch = new Option<int>("--batch") { Required = true };
+var tokens = new Option<int>("--new-tokens") { Required = true };
+worker.Options.Add(engine); worker.Options.Add(model); worker.Options.Add(name); worker.Options.Add(batch); worker.Options.Add(tokens);
+worker.SetAction(parse =>
+{
+    var request = new WorkerRequest(parse.GetValue(model)!, parse.GetValue(name)!, parse.GetValue(batch), parse.GetValue(tokens));
+    var measurement = parse.GetValue(engine) switch
+    {
+        "rollout" => RolloutWorker.Run(request),
+        "onnxruntime-genai" => GenAiWorker.Run(request),
+        var other => throw new ArgumentException($"unknown engine '{other}'"),
+    };
+    Console.WriteLine(JsonSerializer.Serialize(measurement));
+    return 0;
+});
+
+return new RootCommand("Rollout benchmarks") { peer, worker }.Parse(args).Invoke();
