@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.ML.OnnxRuntime;
 using Rollout.Cli.Commands;
 using Rollout.Engine;
 
@@ -20,6 +21,9 @@ public static class Cli
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
+        bool debug = Environment.GetEnvironmentVariable("ROLLOUT_DEBUG") == "1";
+        // ONNX Runtime logs its own copy of errors that are reported here in one line; keep it for debugging only.
+        if (!debug) OrtEnv.Instance().EnvLogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
         var parse = Create().Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -35,7 +39,7 @@ public static class Cli
             error.WriteLine($"rollout: {e.Message}");
             return 2;
         }
-        catch (Exception e) when (Environment.GetEnvironmentVariable("ROLLOUT_DEBUG") != "1")
+        catch (Exception e) when (!debug)
         {
             error.WriteLine($"rollout: internal error: {e.GetType().Name}: {e.Message} (set ROLLOUT_DEBUG=1 for the stack trace)");
             return 1;

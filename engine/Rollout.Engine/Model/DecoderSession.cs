@@ -55,7 +55,7 @@ public sealed class DecoderSession : IDisposable
         {
             try { options.AppendExecutionProvider_CUDA(0); }
             catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
-            { throw new InputException($"--device cuda: the CUDA execution provider did not load ({FirstLine(e.Message)})"); }
+            { throw new InputException($"--device cuda: the CUDA execution provider did not load ({FirstLine(e.Message)}); it needs an NVIDIA driver and the CUDA 13 libraries (libcudart, libcublas, libcublasLt, libcurand, cuDNN 9) on LD_LIBRARY_PATH"); }
         }
 
         InferenceSession session;
