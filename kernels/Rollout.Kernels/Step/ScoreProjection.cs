@@ -1,0 +1,72 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Rollout.Kernels.Runtime;
+
+namespace Rollout.Kernels.Step;
+
+/// <summary>
+/// The vocabulary half of a step feature, u_t = (U_r[z_t,:] − U_rᵀ p_t) / τ (spec §4): one group per (row, component)
+/// reduces U_r[:,a]·p_t over the vocabulary, with p_t rebuilt from the logits and the row's log-sum-exp.
+/// U_r arrives transposed, as <c>vocabBasis</c> (rank × vocab), so the group's threads read it coalesced.
+/// </summary>
+public static class ScoreProjection
+{
+    /// <summary>Float64 reference: u (rows × r) from logits (rows × V), sampled tokens and U_rᵀ (r × V).</summary>
+    public static double[] Reference(float[] logits, int[] tokens, float[] vocabBasis, int vocab, int rank, float temperature)
+    {
+        var rows = tokens.Length;
+        var u = new double[rows * rank];
+        var stats = SoftmaxStatistics.Reference(logits, tokens, vocab, temperature);
+        for (int row = 0; row < rows; row++)
+            for (int a = 0; a < rank; a++)
+            {
+                double expected = 0;
+                for (int i = 0; i < vocab; i++)
+                    expected += vocabBasis[(long)a * vocab + i]
+                        * Math.Exp(logits[(long)row * vocab + i] / (double)temperature - stats[row].LogSumExp);
+                u[row * rank + a] = (vocabBasis[(long)a * vocab + tokens[row]] - expected) / temperature;
+            }
+        return u;
+    }
+
+    /// <summary>
+    /// Writes u (rows × rank) from <paramref name="logits"/> (rows × vocab), the sampled <paramref name="tokens"/>, the
+    /// rows' <paramref name="statistics"/> (from <see cref="SoftmaxStatistics"/>) and U_rᵀ (rank × vocab).
+    /// A token id outside the vocabulary gives NaN.
+    /// </summary>
+    public static void Run(AcceleratorHost host, ArrayView<float> logits, ArrayView<int> tokens,
+        ArrayView<StepStatistics> statistics, ArrayView<float> vocabBasis, ArrayView<float> u,
+        int vocab, int rank, float temperature)
+    {
+        Require.Positive(vocab, nameof(vocab));
+        Require.Positive(rank, nameof(rank));
+        Require.Temperature(temperature);
+        var rows = tokens.Length;
+        Require.Positive(rows, "rows");
+        Require.Length(logits, rows * vocab, nameof(logits));
+        Require.Length(statistics, rows, nameof(statistics));
+        Require.Length(vocabBasis, (long)vocab * rank, nameof(vocabBasis));
+        Require.Length(u, rows * rank, nameof(u));
+        var kernel = host.Kernel(static a => a.LoadStreamKernel<ArrayView<float>, ArrayView<int>,
+            ArrayView<StepStatistics>, ArrayView<float>, ArrayView<float>, int, int, float>(Kernel));
+        kernel(host.ReductionLaunch((int)(rows * rank)), logits, tokens, statistics, vocabBasis, u, vocab, rank, 1f / temperature);
+    }
+
+    private static void Kernel(ArrayView<float> logits, ArrayView<int> tokens, ArrayView<StepStatistics> statistics,
+        ArrayView<float> vocabBasis, ArrayView<float> u, int vocab, int rank, float inverseTemperature)
+    {
+        int row = Grid.IdxX / rank, a = Grid.IdxX % rank;
+        long offset = (long)row * vocab, basis = (long)a * vocab;
+        float logSumExp = statistics[row].LogSumExp;
+        float partial = 0;
+        for (int i = Group.IdxX; i < vocab; i += Group.DimX)
+            partial += vocabBasis[basis + i] * MathF.Exp(logits[offset + i] * inverseTemperature - logSumExp);
+        float expected = GroupReduce.Sum(partial);
+
+        if (Group.IdxX != 0) return;
+        int token = tokens[row];
+        u[Grid.IdxX] = token >= 0 && token < vocab
+            ? (vocabBasis[basis + token] - expected) * inverseTemperature
+            : float.NaN;
+    }
+}

@@ -1,0 +1,59 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Rollout.Kernels.Runtime;
+
+namespace Rollout.Kernels.Update;
+
+/// <summary>
+/// One AdamW step on the head core M (decoupled weight decay, bias-corrected moments), one thread per entry.
+/// The bias corrections depend only on the step number, so the host folds them into the launch arguments.
+/// </summary>
+public static class AdamW
+{
+    /// <summary>Float64 reference: updates <paramref name="parameters"/> and both moments in place for step <paramref name="step"/> (1-based).</summary>
+    public static void Reference(double[] parameters, float[] gradient, double[] firstMoment, double[] secondMoment, int step, L2TOptions options)
+    {
+        double correction1 = 1 - Math.Pow(options.AdamBeta1, step), correction2 = 1 - Math.Pow(options.AdamBeta2, step);
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            firstMoment[i] = options.AdamBeta1 * firstMoment[i] + (1 - options.AdamBeta1) * gradient[i];
+            secondMoment[i] = options.AdamBeta2 * secondMoment[i] + (1 - options.AdamBeta2) * gradient[i] * gradient[i];
+            parameters[i] -= options.LearningRate * options.WeightDecay * parameters[i];
+            parameters[i] -= options.LearningRate * (firstMoment[i] / correction1) / (Math.Sqrt(secondMoment[i] / correction2) + options.AdamEpsilon);
+        }
+    }
+
+    /// <summary>Updates <paramref name="parameters"/> and the moments (all the same length) in place for step <paramref name="step"/> (1-based).</summary>
+    public static void Run(AcceleratorHost host, ArrayView<float> parameters, ArrayView<float> gradient,
+        ArrayView<float> firstMoment, ArrayView<float> secondMoment, int step, L2TOptions options)
+    {
+        Require.Positive(step, nameof(step));
+        Require.Positive(parameters.Length, nameof(parameters));
+        Require.Length(gradient, parameters.Length, nameof(gradient));
+        Require.Length(firstMoment, parameters.Length, nameof(firstMoment));
+        Require.Length(secondMoment, parameters.Length, nameof(secondMoment));
+        var kernel = host.Kernel(static a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, ArrayView<float>, float, float, float, float, float, float>(Kernel));
+        double correction1 = 1 - Math.Pow(options.AdamBeta1, step), correction2 = 1 - Math.Pow(options.AdamBeta2, step);
+        kernel((int)parameters.Length, parameters, gradient, firstMoment, secondMoment,
+            (float)options.AdamBeta1, (float)options.AdamBeta2, (float)options.AdamEpsilon,
+            (float)(options.LearningRate / correction1), (float)(1 - options.LearningRate * options.WeightDecay),
+            (float)correction2);
+    }
+
+    /// <summary>
+    /// p ← p·(1 − lr·wd) − (lr / c₁)·m / (√(s / c₂) + ε), with c₁, c₂ the bias corrections folded into
+    /// <paramref name="stepSize"/> and <paramref name="correction2"/>.
+    /// </summary>
+    private static void Kernel(Index1D i, ArrayView<float> parameters, ArrayView<float> gradient,
+        ArrayView<float> firstMoment, ArrayView<float> secondMoment,
+        float beta1, float beta2, float epsilon, float stepSize, float decayFactor, float correction2)
+    {
+        float g = gradient[i];
+        float m = beta1 * firstMoment[i] + (1 - beta1) * g;
+        float s = beta2 * secondMoment[i] + (1 - beta2) * g * g;
+        firstMoment[i] = m;
+        secondMoment[i] = s;
+        parameters[i] = parameters[i] * decayFactor - stepSize * m / (MathF.Sqrt(s / correction2) + epsilon);
+    }
+}
