@@ -10,8 +10,12 @@ var rounds = new Option<int>("--rounds") { Description = "Alternating rounds per
 var results = new Option<string>("--results") { Description = "Folder for the figures", DefaultValueFactory = _ => "bench/results" };
 var cache = new Option<string>("--cache") { Description = "Where the bench models are written", DefaultValueFactory = _ => "bench/.models" };
 peer.Options.Add(models); peer.Options.Add(batches); peer.Options.Add(newTokens); peer.Options.Add(rounds); peer.Options.Add(results); peer.Options.Add(cache);
+var l2tOverhead = new Option<bool>("--l2t-overhead") { Description = "Compare generate with and without --l2t (probes included) instead of the peer" };
+peer.Options.Add(l2tOverhead);
 peer.SetAction(parse => PeerComparison.Run(BenchModels.Ensure(parse.GetValue(cache)!, parse.GetValue(models)!),
-    parse.GetValue(batches)!, parse.GetValue(newTokens), parse.GetValue(rounds), parse.GetValue(results)!));
+    parse.GetValue(batches)!, parse.GetValue(newTokens), parse.GetValue(rounds), parse.GetValue(results)!,
+    parse.GetValue(l2tOverhead) ? PeerComparison.L2TEngines : PeerComparison.Engines,
+    parse.GetValue(l2tOverhead) ? "l2t-overhead" : "peer-e2e"));
 
 // One measurement in this process; `peer` starts these so each engine's peak memory is its own.
 var worker = new Command("worker") { Hidden = true };
@@ -27,6 +31,7 @@ worker.SetAction(parse =>
     var measurement = parse.GetValue(engine) switch
     {
         "rollout" => RolloutWorker.Run(request),
+        "rollout --l2t" => RolloutWorker.Run(request, l2t: true),
         "onnxruntime-genai" => GenAiWorker.Run(request),
         var other => throw new ArgumentException($"unknown engine '{other}'"),
     };

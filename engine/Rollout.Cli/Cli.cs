@@ -17,6 +17,7 @@ public static class Cli
         TokenizeCommand.Create(),
         ModelCommand.Create(),
         DemoCommand.Create(),
+        ScoreCommand.Create(),
     };
 
     public static int Run(string[] args, TextWriter output, TextWriter error)

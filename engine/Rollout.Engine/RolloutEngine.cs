@@ -1,6 +1,8 @@
 using Rollout.Engine.Generation;
 using Rollout.Engine.Model;
 using Rollout.Engine.Prompts;
+using Rollout.Kernels.Runtime;
+using Rollout.Kernels.Svd;
 
 namespace Rollout.Engine;
 
@@ -12,12 +14,16 @@ public sealed class RolloutEngine : IDisposable
 {
     private readonly DecoderSession _session;
     private readonly Generator _generator;
+    private readonly ExecutionDevice _device;
+    private AcceleratorHost? _accelerator;
+    private L2TRuntime? _l2t;
 
     public ModelFolder Model { get; }
 
-    private RolloutEngine(ModelFolder model, DecoderSession session)
+    private RolloutEngine(ModelFolder model, DecoderSession session, ExecutionDevice device)
     {
         Model = model;
+        _device = device;
         _session = session;
         _generator = new Generator(model, session);
     }
@@ -25,7 +31,7 @@ public sealed class RolloutEngine : IDisposable
     public static RolloutEngine Open(string modelDir, ExecutionDevice device = ExecutionDevice.Cpu)
     {
         var model = ModelFolder.Open(modelDir);
-        return new RolloutEngine(model, model.OpenSession(device));
+        return new RolloutEngine(model, model.OpenSession(device), device);
     }
 
     /// <summary>Tokenizes every prompt (chat template where it has messages) and checks it fits the context window.</summary>
@@ -34,7 +40,31 @@ public sealed class RolloutEngine : IDisposable
 
     /// <summary>Rollouts in prompt order, samples in order; lazily, batch by batch.</summary>
     public IEnumerable<RolloutResult> Generate(IReadOnlyList<EncodedPrompt> prompts, GenerationOptions options, Action? onToken = null) =>
-        _generator.Generate(prompts, options, onToken);
+        _generator.Generate(prompts, options, options.L2T == null ? null : L2T(options.L2T), onToken);
 
-    public void Dispose() => _session.Dispose();
+    /// <summary>
+    /// Scores given completions as if sampled (log-probabilities, episodes, and with L2T features,
+    /// probes, rewards and advantages): one prefill per completion. Completions of a prompt are consecutive and form a group.
+    /// </summary>
+    public IReadOnlyList<RolloutResult> Score(IReadOnlyList<Completion> completions, GenerationOptions options) =>
+        _generator.Score(completions, options, options.L2T == null ? null : L2T(options.L2T));
+
+    /// <summary>The head's rank-r factors U_rᵀ, V_rᵀ that step features and a head core M refer to (spec §4).</summary>
+    public HeadFactors HeadFactors(L2TGeneration settings) => L2T(settings).Features.Factors;
+
+    /// <summary>The L2T runtime for these settings; the head's SVD is computed once and kept while the rank stays the same.</summary>
+    private L2TRuntime L2T(L2TGeneration settings)
+    {
+        if (_l2t?.Settings == settings) return _l2t;
+        _l2t?.Dispose();
+        _accelerator ??= AcceleratorHost.Create(_device == ExecutionDevice.Cuda ? AcceleratorKind.Cuda : AcceleratorKind.Cpu);
+        return _l2t = L2TRuntime.Create(settings, _accelerator, _session, Model.OnnxPath);
+    }
+
+    public void Dispose()
+    {
+        _l2t?.Dispose();
+        _accelerator?.Dispose();
+        _session.Dispose();
+    }
 }

@@ -12,14 +12,17 @@ namespace Rollout.Bench.Peer;
 public static class PeerComparison
 {
     public static readonly string[] Engines = ["rollout", "onnxruntime-genai"];
+    public static readonly string[] L2TEngines = ["rollout", "rollout --l2t"];
 
-    public static int Run(IReadOnlyList<(string Name, string Dir)> models, int[] batches, int newTokens, int rounds, string resultsDir)
+    /// <param name="engines">The two engines to alternate (<see cref="Engines"/> or <see cref="L2TEngines"/>); the results file is named after <paramref name="title"/>.</param>
+    public static int Run(IReadOnlyList<(string Name, string Dir)> models, int[] batches, int newTokens, int rounds, string resultsDir,
+        string[] engines, string title)
     {
         var all = new List<Measurement>();
         foreach (var (name, dir) in models)
             foreach (var batch in batches)
                 for (int round = 0; round < rounds; round++)
-                    foreach (var engine in round % 2 == 0 ? Engines : Engines.Reverse())
+                    foreach (var engine in round % 2 == 0 ? engines : engines.Reverse())
                     {
                         var m = RunWorker(engine, new WorkerRequest(dir, name, batch, newTokens));
                         Console.Error.WriteLine($"{name} batch {batch} round {round + 1}: {engine} {m.TokensPerSecond:F1} tokens/s, ttft {m.TimeToFirstTokenMs:F1} ms, peak {m.PeakRssMb:F0} MB");
@@ -27,9 +30,9 @@ public static class PeerComparison
                     }
         Directory.CreateDirectory(resultsDir);
         var stamp = DateTime.UtcNow.ToString("yyyy-MM-dd");
-        File.WriteAllText(Path.Combine(resultsDir, $"peer-e2e-{stamp}.json"), JsonSerializer.Serialize(new { machine = MachineDescription(), date = stamp, measurements = all }, new JsonSerializerOptions { WriteIndented = true }));
-        var table = Table(all, stamp);
-        File.WriteAllText(Path.Combine(resultsDir, $"peer-e2e-{stamp}.md"), table);
+        File.WriteAllText(Path.Combine(resultsDir, $"{title}-{stamp}.json"), JsonSerializer.Serialize(new { machine = MachineDescription(), date = stamp, measurements = all }, new JsonSerializerOptions { WriteIndented = true }));
+        var table = Table(all, stamp, engines);
+        File.WriteAllText(Path.Combine(resultsDir, $"{title}-{stamp}.md"), table);
         Console.WriteLine(table);
         return 0;
     }
@@ -49,21 +52,21 @@ public static class PeerComparison
         return JsonSerializer.Deserialize<Measurement>(output.Trim().Split('\n')[^1])!;
     }
 
-    private static string Table(List<Measurement> all, string stamp)
+    private static string Table(List<Measurement> all, string stamp, string[] engines)
     {
         var text = new StringBuilder();
-        text.AppendLine($"# End-to-end: rollout vs onnxruntime-genai 0.18 ({stamp})");
+        text.AppendLine($"# End-to-end: {engines[0]} vs {engines[1]} ({stamp})");
         text.AppendLine();
         text.AppendLine($"Machine: {MachineDescription()}. Greedy, EOS ignored, medians of {all.GroupBy(m => (m.Engine, m.Model, m.Batch)).First().Count()} alternating runs, one process per run.");
         text.AppendLine();
-        text.AppendLine("| model | batch | engine | tokens/s | time to first token (ms) | peak RSS (MB) | same greedy tokens as peer |");
-        text.AppendLine("|---|---|---|---|---|---|---|");
+        text.AppendLine("| model | batch | engine | tokens/s | wall time (s) | time to first token (ms) | peak RSS (MB) | same greedy tokens as the other |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var group in all.GroupBy(m => (m.Model, m.Batch)))
         {
             var tokens = group.GroupBy(m => m.Engine).ToDictionary(g => g.Key, g => g.First().FirstSequenceTokens);
             bool same = tokens.Values.Distinct(new SequenceComparer()).Count() == 1;
             foreach (var engine in group.GroupBy(m => m.Engine))
-                text.AppendLine($"| {group.Key.Model} | {group.Key.Batch} | {engine.Key} | {Median(engine.Select(m => m.TokensPerSecond)):F1} | {Median(engine.Select(m => m.TimeToFirstTokenMs)):F1} | {Median(engine.Select(m => m.PeakRssMb)):F0} | {(same ? "yes" : "no")} |");
+                text.AppendLine($"| {group.Key.Model} | {group.Key.Batch} | {engine.Key} | {Median(engine.Select(m => m.TokensPerSecond)):F1} | {Median(engine.Select(m => m.Seconds)):F3} | {Median(engine.Select(m => m.TimeToFirstTokenMs)):F1} | {Median(engine.Select(m => m.PeakRssMb)):F0} | {(same ? "yes" : "no")} |");
         }
         return text.ToString();
     }

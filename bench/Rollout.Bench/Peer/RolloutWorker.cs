@@ -6,21 +6,25 @@ using Rollout.Engine.Sampling;
 
 namespace Rollout.Bench.Peer;
 
-/// <summary>Times this engine: greedy, EOS ignored so every row generates exactly the budget.</summary>
+/// <summary>
+/// Times this engine: greedy, EOS ignored so every row generates exactly the budget. With
+/// <paramref name="l2t"/>, the same generation also scores every rollout (features, probes, rewards).
+/// </summary>
 public static class RolloutWorker
 {
-    public static Measurement Run(WorkerRequest request)
+    public static Measurement Run(WorkerRequest request, bool l2t = false)
     {
         using var engine = RolloutEngine.Open(request.ModelDir);
-        var prompts = engine.Encode(request.Prompts.Select((text, i) => new Prompt($"p{i}", text, null, null, null)));
+        var prompts = engine.Encode(request.Prompts.Select((text, i) => new Prompt($"p{i}", text, null, request.Answers[i], null)));
         GenerationOptions Options(int newTokens) => new()
         {
             Sampling = new SamplingParams { Greedy = true },
             MaxNewTokens = newTokens,
             IgnoreEos = true,
             BatchSize = request.Batch,
+            L2T = l2t ? new L2TGeneration() : null,
         };
-        _ = engine.Generate(prompts, Options(2)).ToList(); // warm-up: first-run allocations and graph initialisation
+        _ = engine.Generate(prompts, Options(2)).ToList(); // warm-up: graph initialisation, and with L2T the head SVD and kernel compilation
 
         long tokens = 0;
         double ttftMs = 0;
@@ -30,7 +34,7 @@ public static class RolloutWorker
             if (tokens++ == 0) ttftMs = clock.Elapsed.TotalMilliseconds;
         }).ToList();
         double seconds = clock.Elapsed.TotalSeconds;
-        return new Measurement("rollout", request.ModelName, request.Batch, request.NewTokens, tokens, seconds, ttftMs,
+        return new Measurement(l2t ? "rollout --l2t" : "rollout", request.ModelName, request.Batch, request.NewTokens, tokens, seconds, ttftMs,
             Measurement.PeakRssOfThisProcessMb(), rollouts[0].TokenIds);
     }
 }

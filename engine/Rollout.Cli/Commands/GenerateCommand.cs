@@ -2,6 +2,7 @@ using System.CommandLine;
 using Rollout.Engine;
 using Rollout.Engine.Episodes;
 using Rollout.Engine.Generation;
+using Rollout.Engine.L2T;
 using Rollout.Engine.Model;
 using Rollout.Engine.Output;
 using Rollout.Engine.Prompts;
@@ -17,16 +18,21 @@ internal static class GenerateCommand
         var model = new Option<string>("--model") { Description = "Model folder (HF/Optimum layout)", Required = true };
         var prompts = new Option<string>("--prompts") { Description = "Prompts: .jsonl ({id, prompt} or {id, messages}) or verl-style .parquet", Required = true };
         var output = new Option<string>("--out") { Description = "Output .jsonl, one rollout per line", Required = true };
+        var dumpFeatures = new Option<string?>("--dump-features") { Description = "With --l2t: write u_t, v_t of every token as .npy files into this folder" };
         var options = new GenerationOptionSet();
-        var command = new Command("generate", "Sample rollouts for every prompt") { model, prompts, output };
+        var l2t = new L2TOptionSet();
+        var command = new Command("generate", "Sample rollouts for every prompt") { model, prompts, output, dumpFeatures };
         options.AddTo(command);
+        l2t.AddTo(command);
         command.SetAction(parse =>
         {
-            var generation = options.Read(parse);
+            var generation = options.Read(parse) with { L2T = l2t.Read(parse) };
+            var dumpDir = parse.GetValue(dumpFeatures);
+            if (dumpDir != null && generation.L2T == null) throw new InputException("--dump-features needs --l2t");
             var device = options.Device(parse);
             using var engine = RolloutEngine.Open(parse.GetValue(model)!, device);
             var encoded = engine.Encode(PromptFile.Read(parse.GetValue(prompts)!));
-            var summary = RunToFile(engine, encoded, generation, parse.GetValue(output)!, parse.InvocationConfiguration.Error);
+            var summary = RunToFile(engine, encoded, generation, parse.GetValue(output)!, parse.InvocationConfiguration.Error, dumpDir);
             parse.InvocationConfiguration.Output.WriteLine(summary);
             return 0;
         });
@@ -34,15 +40,18 @@ internal static class GenerateCommand
     }
 
     /// <summary>Generates into <paramref name="outPath"/> with progress on a terminal; returns the summary line.</summary>
-    public static string RunToFile(RolloutEngine engine, IReadOnlyList<EncodedPrompt> prompts, GenerationOptions options, string outPath, TextWriter error)
+    public static string RunToFile(RolloutEngine engine, IReadOnlyList<EncodedPrompt> prompts, GenerationOptions options, string outPath,
+        TextWriter error, string? dumpFeaturesDir = null)
     {
         using var writer = RolloutJsonlWriter.Create(outPath);
+        using var dump = dumpFeaturesDir == null ? null : new FeatureDump(dumpFeaturesDir, options.L2T!.Options.Rank);
         using var progress = new ConsoleProgress(prompts.Count * options.SamplesPerPrompt, error);
         try
         {
             foreach (var rollout in engine.Generate(prompts, options, progress.Token))
             {
                 writer.Write(rollout);
+                dump?.Add(rollout.Features!);
                 progress.RolloutDone();
             }
         }
@@ -51,6 +60,7 @@ internal static class GenerateCommand
             throw new InputException($"{e.Message}; the {writer.Count} rollouts finished before it are in {writer.PartialPath}");
         }
         writer.Commit();
+        dump?.Complete();
         return progress.Summary(prompts.Count);
     }
 }

@@ -19,6 +19,8 @@ public sealed record GenerationOptions
     public EpisodeSpec Episodes { get; init; } = EpisodeSpec.Parse("tags");
     /// <summary>Sequences decoded together; a prompt's samples are never split across batches.</summary>
     public int BatchSize { get; init; } = 16;
+    /// <summary>L2T scoring of every rollout; null generates without it.</summary>
+    public L2TGeneration? L2T { get; init; }
 
     public void Validate()
     {

@@ -9,42 +9,54 @@ namespace Rollout.Engine.Generation;
 /// Batched, KV-cached sampling. A batch of prompts is left-padded and prefilled once; each
 /// prompt's cache rows are then fanned out to its n samples, and all rows decode one token per
 /// step until each ends (EOS, stop token or string, token budget, context window). Finished rows
-/// leave the cache so later steps only pay for live sequences.
+/// leave the cache so later steps only pay for live sequences. With L2T on, every step also yields
+/// the rows' step features, a finished row's cache is kept for its answer probes, and the probes run
+/// once the batch is done.
 /// </summary>
-public sealed class Generator
+internal sealed class Generator
 {
     private readonly DecoderSession _session;
     private readonly TextTokenizer _tokenizer;
     private readonly IReadOnlySet<int> _eosTokenIds;
     private readonly long _padTokenId;
     private readonly Sampler _sampler = new();
+    private readonly RolloutFinisher _finisher;
+    private readonly TeacherForcer _teacher;
 
     public Generator(ModelFolder model, DecoderSession session)
     {
         _session = session;
         _tokenizer = model.Tokenizer;
         _eosTokenIds = model.EosTokenIds;
-        // Padded positions are masked out, so any valid id will do; HF uses pad, else eos.
-        _padTokenId = model.Tokenizer.PadTokenId ?? model.EosTokenIds.DefaultIfEmpty(0).Min();
+        _padTokenId = model.PadTokenId;
+        _finisher = new RolloutFinisher(session, model.Tokenizer, _padTokenId);
+        _teacher = new TeacherForcer(session, model.Tokenizer, model.EosTokenIds, _finisher);
+    }
+
+    /// <summary>Scores given completions by teacher forcing (see <see cref="TeacherForcer"/>).</summary>
+    public List<RolloutResult> Score(IReadOnlyList<Completion> completions, GenerationOptions options, L2TRuntime? l2t)
+    {
+        options.Validate();
+        return _teacher.Score(completions, options, l2t);
     }
 
     public int ContextWindow => _session.Config.MaxPositions;
 
     /// <summary>Rollouts in prompt order, each prompt's samples in sample order. <paramref name="onToken"/> is told of every generated token.</summary>
-    public IEnumerable<RolloutResult> Generate(IReadOnlyList<EncodedPrompt> prompts, GenerationOptions options, Action? onToken = null)
+    public IEnumerable<RolloutResult> Generate(IReadOnlyList<EncodedPrompt> prompts, GenerationOptions options, L2TRuntime? l2t, Action? onToken)
     {
         options.Validate();
         int promptsPerBatch = Math.Max(1, options.BatchSize / options.SamplesPerPrompt);
         for (int start = 0; start < prompts.Count; start += promptsPerBatch)
         {
             var batch = prompts.Skip(start).Take(promptsPerBatch).ToList();
-            foreach (var rollout in GenerateBatch(batch, options, onToken)) yield return rollout;
+            foreach (var rollout in GenerateBatch(batch, options, l2t, onToken)) yield return rollout;
         }
     }
 
-    private List<RolloutResult> GenerateBatch(List<EncodedPrompt> prompts, GenerationOptions options, Action? onToken)
+    private List<RolloutResult> GenerateBatch(List<EncodedPrompt> prompts, GenerationOptions options, L2TRuntime? l2t, Action? onToken)
     {
-        var all = Prefill(prompts, options, out var cache, onToken);
+        var all = Prefill(prompts, options, l2t, out var cache, onToken);
         var rows = all;
         try
         {
@@ -59,15 +71,16 @@ public sealed class Generator
                     cache = kept;
                     rows = live;
                 }
-                cache = DecodeStep(rows, cache, options, onToken);
+                cache = DecodeStep(rows, cache, options, l2t, onToken);
             }
         }
         finally { cache.Dispose(); }
-        return all.Select(r => r.ToResult(_tokenizer, options.Episodes)).ToList();
+
+        return _finisher.Finish(all, options, l2t);
     }
 
     /// <summary>Runs the padded prompts once and samples every row's first token; returns the rows in prompt-then-sample order.</summary>
-    private List<SequenceState> Prefill(List<EncodedPrompt> prompts, GenerationOptions options, out KvCache cache, Action? onToken)
+    private List<SequenceState> Prefill(List<EncodedPrompt> prompts, GenerationOptions options, L2TRuntime? l2t, out KvCache cache, Action? onToken)
     {
         int width = prompts.Max(p => p.TokenIds.Length);
         var ids = new long[prompts.Count * width];
@@ -88,24 +101,25 @@ public sealed class Generator
         }
 
         using var empty = KvCache.Empty(_session.Signature, prompts.Count);
-        using var step = _session.Run(ids, mask, positions, width, empty, withHiddenStates: false);
+        using var step = _session.Run(ids, mask, positions, width, empty, withHiddenStates: l2t != null);
+        var probes = prompts.Select(p => l2t != null && p.Answer is { } answer ? l2t.Tokenize(_tokenizer, answer) : null).ToArray();
         var rows = new List<SequenceState>(prompts.Count * options.SamplesPerPrompt);
-        var fanOut = new int[prompts.Count * options.SamplesPerPrompt];
+        var sources = new List<(int Row, int Position)>(rows.Capacity);
         for (int p = 0; p < prompts.Count; p++)
             for (int s = 0; s < options.SamplesPerPrompt; s++)
             {
-                var row = new SequenceState(prompts[p], s, mask.AsSpan(p * width, width).ToArray(), options);
-                fanOut[rows.Count] = p;
-                rows.Add(row);
-                Choose(row, step.Logits(p, width - 1), options, onToken);
+                rows.Add(new SequenceState(prompts[p], s, mask.AsSpan(p * width, width).ToArray(), options, probes[p]));
+                sources.Add((p, width - 1));
             }
-        cache = step.Present.SelectRows(fanOut);
+        ChooseAll(rows, step, sources, options, l2t, onToken);
+        cache = step.Present.SelectRows(sources.Select(s => s.Row).ToArray());
         step.Present.Dispose();
+        RetainFinished(rows, cache);
         return rows;
     }
 
     /// <summary>Feeds every live row its last token; returns the grown cache (the old one is disposed).</summary>
-    private KvCache DecodeStep(List<SequenceState> rows, KvCache cache, GenerationOptions options, Action? onToken)
+    private KvCache DecodeStep(List<SequenceState> rows, KvCache cache, GenerationOptions options, L2TRuntime? l2t, Action? onToken)
     {
         int total = cache.Length + 1;
         var ids = new long[rows.Count];
@@ -120,21 +134,41 @@ public sealed class Generator
             row.PromptMask.CopyTo(rowMask);
             rowMask[row.PromptMask.Length..].Fill(1);
         }
-        using var step = _session.Run(ids, mask, positions, 1, cache, withHiddenStates: false);
+        // With L2T, ONNX Runtime writes this step's logits and hidden states into the kernels' buffers (no copy).
+        var targets = l2t is { Settings.ZeroCopy: true } && _session.CanWriteIntoTargets ? l2t.Features.Targets(rows.Count) : null;
+        using var step = _session.Run(ids, mask, positions, 1, cache, withHiddenStates: l2t != null, targets);
         cache.Dispose();
-        for (int r = 0; r < rows.Count; r++) Choose(rows[r], step.Logits(r, 0), options, onToken);
+        ChooseAll(rows, step, rows.Select((_, r) => (r, 0)).ToList(), options, l2t, onToken, writtenInPlace: targets != null);
+        RetainFinished(rows, step.Present);
         return step.Present;
     }
 
-    private void Choose(SequenceState row, ReadOnlySpan<float> logits, GenerationOptions options, Action? onToken)
+    /// <summary>Samples each row's next token from its source in the step.</summary>
+    private void ChooseAll(List<SequenceState> rows, DecoderStep step, List<(int Row, int Position)> sources, GenerationOptions options,
+        L2TRuntime? l2t, Action? onToken, bool writtenInPlace = false) =>
+        StepChoices.Apply(rows, step, sources, l2t, options.Sampling.PolicyTemperature,
+            (i, logits) => Sample(rows[i], logits, options),
+            (row, choice) =>
+            {
+                row.Append(choice, _eosTokenIds, ContextWindow, _tokenizer);
+                onToken?.Invoke();
+            },
+            writtenInPlace);
+
+    private TokenChoice Sample(SequenceState row, ReadOnlySpan<float> logits, GenerationOptions options)
     {
-        TokenChoice choice;
-        try { choice = _sampler.Sample(logits, options.Sampling, row.Rng); }
+        try { return _sampler.Sample(logits, options.Sampling, row.Rng); }
         catch (NonFiniteLogitsException e)
         {
             throw new InputException($"the model produced non-finite logits for prompt '{row.Prompt.Id}' sample {row.Sample} at completion token {row.Tokens.Count} ({e.Message})");
         }
-        row.Append(choice, _eosTokenIds, ContextWindow, _tokenizer);
-        onToken?.Invoke();
+    }
+
+    /// <summary>Keeps the cache row of each rollout that just finished and will be probed: the probes continue from it.</summary>
+    internal static void RetainFinished(List<SequenceState> rows, KvCache cache)
+    {
+        for (int i = 0; i < rows.Count; i++)
+            if (rows[i] is { Finished: true, Retained: null, Probe: not null })
+                rows[i].Retained = cache.SelectRows([i]);
     }
 }

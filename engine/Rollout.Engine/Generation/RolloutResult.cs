@@ -1,4 +1,5 @@
 using Rollout.Engine.Episodes;
+using Rollout.Engine.L2T;
 
 namespace Rollout.Engine.Generation;
 
@@ -7,7 +8,8 @@ public enum FinishReason { Eos, Stop, Length }
 /// <summary>
 /// One sampled completion. Token ids and the per-token arrays cover completion tokens only
 /// (an ending EOS included); <see cref="Text"/> leaves out the EOS and anything from a stop string on.
-/// Episode spans index into <see cref="TokenIds"/>, end exclusive.
+/// Episode spans index into <see cref="TokenIds"/>, end exclusive. With L2T on, <see cref="Features"/>
+/// holds u_t, v_t per token and <see cref="Score"/> the probes, rewards and advantages.
 /// </summary>
 public sealed record RolloutResult(
     string PromptId,
@@ -20,4 +22,6 @@ public sealed record RolloutResult(
     float[] RawLogprobs,
     float[] Entropies,
     IReadOnlyList<EpisodeSpan> Episodes,
-    bool FormatOk);
+    bool FormatOk,
+    StepFeatures? Features = null,
+    RolloutScore? Score = null);

@@ -1,4 +1,7 @@
 using Rollout.Engine.Episodes;
+using Rollout.Engine.L2T;
+using Rollout.Engine.Model;
+using Rollout.Engine.Probes;
 using Rollout.Engine.Prompts;
 using Rollout.Engine.Sampling;
 using Rollout.Engine.Tokenization;
@@ -6,8 +9,14 @@ using Rollout.Engine.Tokenization;
 namespace Rollout.Engine.Generation;
 
 /// <summary>One rollout while it is being generated: its tokens, per-token statistics and why it ended.</summary>
-internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] promptMask, GenerationOptions options)
+/// <param name="probe">What the answer probes feed when this rollout will be probed (L2T with an answer), else null;
+/// its length is kept free in the context window.</param>
+internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] promptMask, GenerationOptions options, ProbeTokens? probe)
 {
+    private readonly List<float> _u = [];
+    private readonly List<float> _v = [];
+    private readonly int _probeReserve = probe?.Length ?? 0;
+    private Segmentation? _segmentation;
     private readonly StopStrings? _stopStrings = options.StopStrings.Count > 0 ? new StopStrings(options.StopStrings) : null;
     private readonly List<float> _logprobs = [];
     private readonly List<float> _rawLogprobs = [];
@@ -23,6 +32,9 @@ internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] pro
     public long[] PromptMask { get; } = promptMask;
     public SampleRng Rng { get; } = new(options.Seed, prompt.Id, sample);
     public List<int> Tokens { get; } = [];
+    public ProbeTokens? Probe { get; } = probe;
+    /// <summary>This rollout's cache row when it finished, kept for its answer probes.</summary>
+    public KvCache? Retained { get; set; }
     public FinishReason? Finish { get; private set; }
     public bool Finished => Finish != null;
 
@@ -40,8 +52,29 @@ internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] pro
             Finish = FinishReason.Stop;
             _textEnd = stopAt;
         }
-        else if (Tokens.Count >= options.MaxNewTokens || Prompt.TokenIds.Length + Tokens.Count >= contextWindow)
+        else if (Tokens.Count >= options.MaxNewTokens || Prompt.TokenIds.Length + Tokens.Count + _probeReserve >= contextWindow)
             Finish = FinishReason.Length;
+    }
+
+    public void AddFeatures(ReadOnlySpan<float> u, ReadOnlySpan<float> v)
+    {
+        _u.AddRange(u);
+        _v.AddRange(v);
+    }
+
+    /// <summary>Probe contexts: before the first episode, then after each episode's last token (spec §3).</summary>
+    public ProbeJob ProbeJob(TextTokenizer tokenizer, EpisodeSpec episodes)
+    {
+        var spans = Segment(tokenizer, episodes).Episodes;
+        int[] contexts = [spans[0].Start, .. spans.Select(e => e.End)];
+        return new ProbeJob(Retained!, PromptMask, Prompt.TokenIds, Tokens.ToArray(), contexts, Probe!);
+    }
+
+    private Segmentation Segment(TextTokenizer tokenizer, EpisodeSpec episodes)
+    {
+        if (_segmentation != null) return _segmentation;
+        var decoded = tokenizer.DecodeWithOffsets(Tokens.ToArray());
+        return _segmentation = EpisodeSegmenter.Segment(episodes, decoded.Text, decoded.TokenStarts, decoded.TokenEnds);
     }
 
     private int? FindStopString(TextTokenizer tokenizer)
@@ -56,11 +89,11 @@ internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] pro
     {
         var ids = Tokens.ToArray();
         // Episodes are found in the text of every completion token; the reported text drops the EOS and any stop string.
-        var decoded = tokenizer.DecodeWithOffsets(ids);
-        var segmentation = EpisodeSegmenter.Segment(episodes, decoded.Text, decoded.TokenStarts, decoded.TokenEnds);
-        var text = Finish == FinishReason.Eos ? tokenizer.Decode(ids.AsSpan(0, ids.Length - 1)) : decoded.Text;
+        var segmentation = Segment(tokenizer, episodes);
+        var text = tokenizer.Decode(Finish == FinishReason.Eos ? ids.AsSpan(0, ids.Length - 1) : ids);
         if (_textEnd is int end) text = text[..Math.Min(end, text.Length)];
         return new RolloutResult(Prompt.Id, Sample, Prompt.TokenIds, ids, text, Finish ?? FinishReason.Length,
-            _logprobs.ToArray(), _rawLogprobs.ToArray(), _entropies.ToArray(), segmentation.Episodes, segmentation.FormatOk);
+            _logprobs.ToArray(), _rawLogprobs.ToArray(), _entropies.ToArray(), segmentation.Episodes, segmentation.FormatOk,
+            _u.Count == 0 ? null : new StepFeatures(_u.Count / ids.Length, _u.ToArray(), _v.ToArray()));
     }
 }

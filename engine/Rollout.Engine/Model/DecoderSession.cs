@@ -2,6 +2,8 @@ using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Onnx;
+using Rollout.Interop.Buffers;
+using Rollout.Interop.Cuda;
 
 namespace Rollout.Engine.Model;
 
@@ -15,24 +17,40 @@ public sealed class DecoderSession : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();
+    private readonly SharedCudaContext? _sharedContext;
 
     public ModelConfig Config { get; }
     public DecoderSignature Signature { get; }
     public OutputHead Head { get; }
     public int VocabSize { get; }
 
-    private DecoderSession(InferenceSession session, ModelConfig config, DecoderSignature signature, OutputHead head)
+    /// <summary>The element type of <see cref="OutputHead.HiddenStates"/> (float32, or float16 in fp16 models).</summary>
+    public TensorElementType HiddenStatesType { get; }
+
+    /// <summary>Whether steps can write into <see cref="StepOutputTargets"/>: they are float32, so the model's outputs must be.</summary>
+    public bool CanWriteIntoTargets => Signature.LogitsType == TensorElementType.Float && HiddenStatesType == TensorElementType.Float;
+
+    private DecoderSession(InferenceSession session, ModelConfig config, DecoderSignature signature, OutputHead head,
+        SharedCudaContext? sharedContext)
     {
         _session = session;
+        _sharedContext = sharedContext;
         Config = config;
         Signature = signature;
         Head = head;
         var logitsDims = session.OutputMetadata[DecoderSignature.Logits].Dimensions;
         VocabSize = logitsDims.Length == 3 && logitsDims[2] > 0 ? logitsDims[2] : config.VocabSize;
+        HiddenStatesType = session.OutputMetadata[head.HiddenStates].ElementDataType;
     }
 
-    public static DecoderSession Load(string onnxPath, ModelConfig config, ExecutionDevice device = ExecutionDevice.Cpu)
+    /// <param name="sharedContext">With <see cref="ExecutionDevice.Cuda"/>: run on ILGPU's CUDA context and stream
+    /// (checked), so steps can write into ILGPU's CUDA buffers. Not owned; it must outlive the session, and the
+    /// session must be created and run on one thread.</param>
+    public static DecoderSession Load(string onnxPath, ModelConfig config, ExecutionDevice device = ExecutionDevice.Cpu,
+        SharedCudaContext? sharedContext = null)
     {
+        if (sharedContext != null && device != ExecutionDevice.Cuda)
+            throw new ArgumentException("a shared CUDA context needs ExecutionDevice.Cuda", nameof(sharedContext));
         if (!File.Exists(onnxPath)) throw new InputException($"{onnxPath}: ONNX model not found");
         ModelProto model;
         try
@@ -51,7 +69,12 @@ public sealed class DecoderSession : IDisposable
         // The edited graph is loaded from memory, so external weights are looked up beside the original file.
         options.AddSessionConfigEntry("session.model_external_initializers_file_folder_path",
             Path.GetDirectoryName(Path.GetFullPath(onnxPath))!);
-        if (device == ExecutionDevice.Cuda)
+        if (sharedContext != null)
+        {
+            try { sharedContext.AppendExecutionProvider(options); }
+            catch (InvalidOperationException e) { throw new InputException($"--device cuda: {e.Message}"); }
+        }
+        else if (device == ExecutionDevice.Cuda)
         {
             try { options.AppendExecutionProvider_CUDA(0); }
             catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
@@ -61,7 +84,11 @@ public sealed class DecoderSession : IDisposable
         InferenceSession session;
         try { session = new InferenceSession(model.ToByteArray(), options); }
         catch (OnnxRuntimeException e) { throw new InputException($"{onnxPath}: ONNX Runtime cannot load the model ({FirstLine(e.Message)})"); }
-        try { return new DecoderSession(session, config, DecoderSignature.Read(session, config, onnxPath), head); }
+        try
+        {
+            sharedContext?.VerifySameContext(session);
+            return new DecoderSession(session, config, DecoderSignature.Read(session, config, onnxPath), head, sharedContext);
+        }
         catch { session.Dispose(); throw; }
     }
 
@@ -70,37 +97,63 @@ public sealed class DecoderSession : IDisposable
     /// <paramref name="inputIds"/> and <paramref name="positionIds"/> are [rows, newTokens];
     /// <paramref name="attentionMask"/> is [rows, past.Length + newTokens].
     /// </summary>
-    public DecoderStep Run(long[] inputIds, long[] attentionMask, long[] positionIds, int newTokens, KvCache past, bool withHiddenStates)
+    /// <param name="targets">Where logits (and, with <paramref name="withHiddenStates"/>, hidden states) are
+    /// written instead of memory ONNX Runtime allocates: [rows, newTokens, V] and [rows, newTokens, d] float32
+    /// (see <see cref="CanWriteIntoTargets"/>); the hidden-states target is ignored without <paramref name="withHiddenStates"/>.
+    /// The caller keeps owning them. Outputs without a target are allocated by ONNX Runtime on the CPU.</param>
+    public DecoderStep Run(long[] inputIds, long[] attentionMask, long[] positionIds, int newTokens, KvCache past, bool withHiddenStates,
+        StepOutputTargets? targets = null)
     {
         int rows = past.Rows;
-        var names = new List<string>(3 + Signature.PastNames.Count);
-        var values = new List<OrtValue>(names.Capacity);
-        var owned = new List<OrtValue>(3);
-        void Add(string name, OrtValue value, bool own)
-        {
-            names.Add(name);
-            values.Add(value);
-            if (own) owned.Add(value);
-        }
-        Add(DecoderSignature.InputIds, OrtValue.CreateTensorValueFromMemory(inputIds, [rows, newTokens]), true);
-        Add(DecoderSignature.AttentionMask, OrtValue.CreateTensorValueFromMemory(attentionMask, [rows, past.Length + newTokens]), true);
-        if (Signature.HasPositionIds)
-            Add(DecoderSignature.PositionIds, OrtValue.CreateTensorValueFromMemory(positionIds, [rows, newTokens]), true);
-        for (int i = 0; i < Signature.PastNames.Count; i++) Add(Signature.PastNames[i], past.Values[i], false);
+        if (targets != null) CheckTargets(targets, rows, newTokens, withHiddenStates);
+        using var ids = OrtValue.CreateTensorValueFromMemory(inputIds, [rows, newTokens]);
+        using var mask = OrtValue.CreateTensorValueFromMemory(attentionMask, [rows, past.Length + newTokens]);
+        using var positions = Signature.HasPositionIds ? OrtValue.CreateTensorValueFromMemory(positionIds, [rows, newTokens]) : null;
+        using var binding = _session.CreateIoBinding();
+        binding.BindInput(DecoderSignature.InputIds, ids);
+        binding.BindInput(DecoderSignature.AttentionMask, mask);
+        if (positions != null) binding.BindInput(DecoderSignature.PositionIds, positions);
+        for (int i = 0; i < Signature.PastNames.Count; i++) binding.BindInput(Signature.PastNames[i], past.Values[i]);
 
-        var outputNames = new List<string> { DecoderSignature.Logits };
-        outputNames.AddRange(Signature.PresentNames);
-        if (withHiddenStates) outputNames.Add(Head.HiddenStates);
-        try
-        {
-            var outputs = _session.Run(_runOptions, names, values, outputNames);
-            var present = new KvCache(outputs.Skip(1).Take(Signature.PresentNames.Count).ToArray(), rows, past.Length + newTokens);
-            return new DecoderStep(outputs[0], withHiddenStates ? outputs[^1] : null, present, rows, newTokens, VocabSize);
-        }
-        finally
-        {
-            foreach (var value in owned) value.Dispose();
-        }
+        // Bound in this order, so the outputs come back as logits, present..., hidden states.
+        var hiddenTarget = withHiddenStates ? targets?.HiddenStates : null;
+        BindOutput(binding, DecoderSignature.Logits, targets?.Logits);
+        foreach (var name in Signature.PresentNames) BindOutput(binding, name, null);
+        if (withHiddenStates) BindOutput(binding, Head.HiddenStates, hiddenTarget);
+
+        _sharedContext?.MakeCurrent();
+        var outputs = _session.RunWithBoundResults(_runOptions, binding);
+        // The CUDA provider may leave its primary context current; ILGPU launches in its own.
+        _sharedContext?.MakeCurrent();
+
+        // An output written into a target comes back as a second handle on the caller's tensor: the step
+        // reads the caller's and only releases the handle.
+        var present = new KvCache(outputs.Skip(1).Take(Signature.PresentNames.Count).ToArray(), rows, past.Length + newTokens);
+        OrtValue[] handles = withHiddenStates ? [outputs[0], outputs[^1]] : [outputs[0]];
+        return new DecoderStep(targets?.Logits ?? outputs[0], withHiddenStates ? hiddenTarget ?? outputs[^1] : null,
+            present, rows, newTokens, handles);
+    }
+
+    private static void BindOutput(OrtIoBinding binding, string name, OrtValue? target)
+    {
+        if (target != null) binding.BindOutput(name, target);
+        else binding.BindOutputToDevice(name, OrtMemoryInfo.DefaultInstance);
+    }
+
+    private void CheckTargets(StepOutputTargets targets, int rows, int newTokens, bool withHiddenStates)
+    {
+        if (!CanWriteIntoTargets)
+            throw new InvalidOperationException($"this model outputs {Signature.LogitsType} logits and {HiddenStatesType} hidden states; only float32 outputs can be written into targets (copy them instead)");
+        CheckShape(targets.Logits, "logits", rows, newTokens, VocabSize);
+        if (withHiddenStates && targets.HiddenStates != null) CheckShape(targets.HiddenStates, "hidden-states", rows, newTokens, Config.Hidden);
+    }
+
+    private static void CheckShape(OrtValue target, string what, int rows, int newTokens, int width)
+    {
+        var info = target.GetTensorTypeAndShape();
+        long[] expected = [rows, newTokens, width];
+        if (info.ElementDataType != TensorElementType.Float || !info.Shape.SequenceEqual(expected))
+            throw new ArgumentException($"the {what} target is {info.ElementDataType} [{string.Join(',', info.Shape)}], the step needs Float [{string.Join(',', expected)}]");
     }
 
     public void Dispose()
@@ -112,11 +165,16 @@ public sealed class DecoderSession : IDisposable
     private static string FirstLine(string message) => message.Split('\n')[0].Trim();
 }
 
-/// <summary>One forward step's outputs. Logits are read per (row, position); fp16 models are widened once.</summary>
+/// <summary>
+/// One forward step's outputs. Logits are read per (row, position); fp16 models are widened once. When the
+/// step wrote into caller-owned <see cref="StepOutputTargets"/>, they are read from there, and only if that
+/// memory is on the host.
+/// </summary>
 public sealed class DecoderStep : IDisposable
 {
     private readonly OrtValue _logits;
     private readonly OrtValue? _hidden;
+    private readonly OrtValue[] _owned;
     private readonly float[]? _widenedLogits;
     private readonly int _newTokens;
 
@@ -124,13 +182,15 @@ public sealed class DecoderStep : IDisposable
     public int VocabSize { get; }
     public int HiddenSize { get; }
 
-    internal DecoderStep(OrtValue logits, OrtValue? hidden, KvCache present, int rows, int newTokens, int vocabSize)
+    /// <param name="owned">The ONNX Runtime handles this step releases; <paramref name="logits"/> and
+    /// <paramref name="hidden"/> are among them unless the caller owns them.</param>
+    internal DecoderStep(OrtValue logits, OrtValue? hidden, KvCache present, int rows, int newTokens, OrtValue[] owned)
     {
         _logits = logits;
         _hidden = hidden;
+        _owned = owned;
         _newTokens = newTokens;
         Present = present;
-        VocabSize = vocabSize;
         var shape = logits.GetTensorTypeAndShape();
         if (shape.Shape.Length != 3 || shape.Shape[0] != rows || shape.Shape[1] != newTokens)
             throw new InvalidOperationException($"logits shaped [{string.Join(',', shape.Shape)}], expected [{rows},{newTokens},V]");
@@ -144,22 +204,28 @@ public sealed class DecoderStep : IDisposable
         if (hidden != null) HiddenSize = (int)hidden.GetTensorTypeAndShape().Shape[2];
     }
 
-    public ReadOnlySpan<float> Logits(int row, int position)
-    {
-        var all = _widenedLogits ?? _logits.GetTensorDataAsSpan<float>();
-        return all.Slice((row * _newTokens + position) * VocabSize, VocabSize);
-    }
+    public ReadOnlySpan<float> Logits(int row, int position) =>
+        AllLogits.Slice((row * _newTokens + position) * VocabSize, VocabSize);
 
-    public ReadOnlySpan<float> HiddenStates(int row, int position)
-    {
-        if (_hidden == null) throw new InvalidOperationException("hidden states were not requested for this step");
-        return _hidden.GetTensorDataAsSpan<float>().Slice((row * _newTokens + position) * HiddenSize, HiddenSize);
-    }
+    public ReadOnlySpan<float> HiddenStates(int row, int position) =>
+        AllHiddenStates.Slice((row * _newTokens + position) * HiddenSize, HiddenSize);
 
-    /// <summary>Disposes the step's logits and hidden states; <see cref="Present"/> lives on as the next step's past.</summary>
+    /// <summary>Every logit of the step, [rows, newTokens, V] row-major.</summary>
+    public ReadOnlySpan<float> AllLogits => _widenedLogits ?? OnHost(_logits, "logits").GetTensorDataAsSpan<float>();
+
+    /// <summary>Every hidden state of the step, [rows, newTokens, d] row-major.</summary>
+    public ReadOnlySpan<float> AllHiddenStates =>
+        OnHost(_hidden ?? throw new InvalidOperationException("hidden states were not requested for this step"), "hidden states")
+            .GetTensorDataAsSpan<float>();
+
+    /// <summary>Releases ONNX Runtime's outputs (never a caller's targets); <see cref="Present"/> lives on as the next step's past.</summary>
     public void Dispose()
     {
-        _logits.Dispose();
-        _hidden?.Dispose();
+        foreach (var value in _owned) value.Dispose();
     }
+
+    private static OrtValue OnHost(OrtValue value, string what) =>
+        value.GetTensorMemoryInfo().GetDeviceType() == OrtMemoryInfoDeviceType.CPU
+            ? value
+            : throw new InvalidOperationException($"the step's {what} are in device memory; read them through the kernels' views");
 }

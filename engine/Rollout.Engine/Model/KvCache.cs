@@ -52,6 +52,40 @@ public sealed class KvCache : IDisposable
         return new KvCache(selected, rows.Length, Length);
     }
 
+    /// <summary>
+    /// A cache whose row i holds the first <c>Length</c> positions of row 0 of <paramref name="rows"/>[i].Source,
+    /// zero-filled up to <paramref name="length"/> (the caller masks those positions out; zeros keep
+    /// masked scores finite).
+    /// </summary>
+    public static KvCache Gather(IReadOnlyList<(KvCache Source, int Length)> rows, int length)
+    {
+        var first = rows[0].Source;
+        var gathered = new OrtValue[first._values.Length];
+        for (int v = 0; v < gathered.Length; v++)
+        {
+            var info = first._values[v].GetTensorTypeAndShape();
+            long heads = info.Shape[1], headDim = info.Shape[3];
+            var target = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, info.ElementDataType, [rows.Count, heads, length, headDim]);
+            var to = target.GetTensorMutableRawData();
+            to.Clear();
+            int elementBytes = to.Length / (int)(rows.Count * heads * length * headDim);
+            for (int r = 0; r < rows.Count; r++)
+            {
+                var (source, keep) = rows[r];
+                var from = source._values[v].GetTensorMutableRawData();
+                int sourceLength = source.Length;
+                for (int h = 0; h < heads; h++)
+                {
+                    int bytes = keep * (int)headDim * elementBytes;
+                    from.Slice((int)(h * sourceLength * headDim) * elementBytes, bytes)
+                        .CopyTo(to.Slice((int)((r * heads + h) * length * headDim) * elementBytes, bytes));
+                }
+            }
+            gathered[v] = target;
+        }
+        return new KvCache(gathered, rows.Count, length);
+    }
+
     public void Dispose()
     {
         foreach (var value in _values) value.Dispose();

@@ -45,6 +45,9 @@ public sealed class ModelFolder
         return new ModelFolder(dir, config, tokenizer, eos);
     }
 
+    /// <summary>Fills padded positions; they are masked out, so any valid id will do (HF uses pad, else eos).</summary>
+    public long PadTokenId => Tokenizer.PadTokenId ?? EosTokenIds.DefaultIfEmpty(0).Min();
+
     public string OnnxPath
     {
         get

@@ -14,7 +14,16 @@ public sealed class Sampler
     private double[] _weights = [];
     private int[] _candidates = [];
 
-    public TokenChoice Sample(ReadOnlySpan<float> logits, SamplingParams p, SampleRng rng)
+    public TokenChoice Sample(ReadOnlySpan<float> logits, SamplingParams p, SampleRng rng) => Choose(logits, p, rng, given: null);
+
+    /// <summary>The statistics of a token that was not drawn here (teacher forcing): the same numbers <see cref="Sample"/> reports.</summary>
+    public TokenChoice Evaluate(ReadOnlySpan<float> logits, SamplingParams p, int token)
+    {
+        if ((uint)token >= (uint)logits.Length) throw new ArgumentOutOfRangeException(nameof(token), $"token {token} is outside the vocabulary ({logits.Length})");
+        return Choose(logits, p, rng: null, given: token);
+    }
+
+    private TokenChoice Choose(ReadOnlySpan<float> logits, SamplingParams p, SampleRng? rng, int? given)
     {
         if (logits.IsEmpty) throw new ArgumentException("empty logits row", nameof(logits));
         var vocab = logits.Length;
@@ -25,11 +34,11 @@ public sealed class Sampler
         }
 
         var max = Softmax.Max(logits);
-        var tau = p.Greedy ? 1.0 : p.Temperature;
+        var tau = p.PolicyTemperature;
         var (logZ, entropy) = Softmax.Weights(logits, max, tau, _weights.AsSpan(0, vocab));
         var rawLogZ = tau == 1.0 ? logZ : Softmax.LogSumExp(logits, max);
 
-        var token = p.Greedy ? Greedy.Argmax(logits) : Draw(vocab, p, rng.NextDouble());
+        var token = given ?? (p.Greedy ? Greedy.Argmax(logits) : Draw(vocab, p, rng!.NextDouble()));
         var shifted = logits[token] - (double)max;
         return new TokenChoice(token, (float)(shifted / tau - logZ), (float)(shifted - rawLogZ), (float)entropy);
     }

@@ -17,6 +17,9 @@ public sealed record SamplingParams
     /// <summary>Keep tokens whose probability is at least min_p times the top one's; 0 = off.</summary>
     public double MinP { get; init; }
 
+    /// <summary>τ of the policy softmax(ℓ/τ) that log-probabilities refer to (L2T-SPEC §1); greedy reports τ = 1.</summary>
+    public double PolicyTemperature => Greedy ? 1.0 : Temperature;
+
     public void Validate()
     {
         if (!Greedy && !(Temperature > 0 && double.IsFinite(Temperature)))

@@ -11,7 +11,7 @@ public class EpisodeSpecTests
         Assert.Equal(EpisodeMode.Think, EpisodeSpec.Parse("think").Mode);
         var regex = EpisodeSpec.Parse(@"regex:\n\n");
         Assert.Equal(EpisodeMode.Regex, regex.Mode);
-        Assert.True(regex.Pattern!.IsMatch("a\n\nb"));
+        Assert.Matches(regex.Pattern!, "a\n\nb");
         Assert.Equal(@"regex:\n\n", regex.ToString());
     }
 

@@ -31,6 +31,31 @@ public sealed class DecoderSessionTests(EngineModels models)
         }
     }
 
+    [Theory]
+    [MemberData(nameof(EngineModels.Names), MemberType = typeof(EngineModels))]
+    public void A_chunk_of_several_tokens_after_a_cached_prefix_equals_the_reference(string arch)
+    {
+        var folder = ModelFolder.Open(models.Dir(arch));
+        using var session = folder.OpenSession();
+        int[] tokens = [5, 17, 200, 33, 9, 41, 7];
+        var reference = ReferenceForward.Run(models.Weights(arch), tokens);
+        long[] Ids(int from, int to) => tokens[from..to].Select(t => (long)t).ToArray();
+        long[] Range(int from, int to) => Enumerable.Range(from, to - from).Select(i => (long)i).ToArray();
+
+        using var empty = KvCache.Empty(session.Signature, 1);
+        using var first = session.Run(Ids(0, 4), Enumerable.Repeat(1L, 4).ToArray(), Range(0, 4), 4, empty, withHiddenStates: false);
+        using var cache = first.Present;
+        using var second = session.Run(Ids(4, 7), Enumerable.Repeat(1L, 7).ToArray(), Range(4, 7), 3, cache, withHiddenStates: false);
+        using var present = second.Present;
+        for (int t = 0; t < 3; t++)
+        {
+            var logits = second.Logits(0, t).ToArray();
+            double err = Math.Sqrt(logits.Zip(reference.Logits[4 + t]).Sum(p => (p.First - p.Second) * (p.First - p.Second)));
+            double norm = Math.Sqrt(reference.Logits[4 + t].Sum(x => x * x));
+            Assert.True(err / norm < 1e-4, $"chunk position {t}: relative error {err / norm}");
+        }
+    }
+
     [Fact]
     public void Signature_is_read_from_the_graph()
     {

@@ -1,0 +1,57 @@
+using System.CommandLine;
+using Rollout.Engine;
+using Rollout.Engine.Generation;
+using Rollout.Kernels;
+
+namespace Rollout.Cli.Commands;
+
+/// <summary>The L2T scoring options (L2T-SPEC §7 defaults).</summary>
+internal sealed class L2TOptionSet
+{
+    private static readonly L2TOptions Defaults = new();
+    private readonly Option<bool> _l2t = new("--l2t") { Description = "Score every rollout for L2T: answer probes, episode rewards, token advantages" };
+    private readonly Option<string> _cue = new("--answer-cue") { Description = "Text after which the answer is probed", DefaultValueFactory = _ => new L2TGeneration().AnswerCue };
+    private readonly Option<double> _alpha = new("--alpha") { Description = "Weight of the progress reward", DefaultValueFactory = _ => Defaults.Alpha };
+    private readonly Option<double> _beta = new("--beta") { Description = "Weight of the compression penalty", DefaultValueFactory = _ => Defaults.Beta };
+    private readonly Option<int> _rank = new("--rank") { Description = "Rank of the head's SVD proxy", DefaultValueFactory = _ => Defaults.Rank };
+    private readonly Option<string> _estimator = new("--estimator") { Description = "Compression penalty: diag | rank1", DefaultValueFactory = _ => "diag" };
+    private readonly Option<string> _scope = new("--scope") { Description = "Fisher scope: group | batch", DefaultValueFactory = _ => "group" };
+    private readonly Option<string> _advantage = new("--advantage") { Description = "Advantage: l2t | grpo | length", DefaultValueFactory = _ => "l2t" };
+
+    /// <param name="switchable">Whether the command has the --l2t switch; without it, L2T is always on.</param>
+    public void AddTo(Command command, bool switchable = true)
+    {
+        if (switchable) command.Options.Add(_l2t);
+        foreach (var option in new Option[] { _cue, _alpha, _beta, _rank, _estimator, _scope, _advantage })
+            command.Options.Add(option);
+    }
+
+    /// <summary>The settings, or null without --l2t (then the other L2T options are refused rather than ignored).</summary>
+    public L2TGeneration? Read(ParseResult parse)
+    {
+        if (parse.CommandResult.Command.Options.Contains(_l2t) && !parse.GetValue(_l2t))
+        {
+            var stray = new Option[] { _cue, _alpha, _beta, _rank, _estimator, _scope, _advantage }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false });
+            if (stray != null) throw new InputException($"{stray.Name} needs --l2t");
+            return null;
+        }
+        return new L2TGeneration
+        {
+            AnswerCue = parse.GetValue(_cue)!,
+            Options = Defaults with
+            {
+                Alpha = parse.GetValue(_alpha),
+                Beta = parse.GetValue(_beta),
+                Rank = parse.GetValue(_rank),
+                Estimator = Parse<PenaltyEstimator>(_estimator, parse),
+                Scope = Parse<FisherScope>(_scope, parse),
+                Baseline = Parse<AdvantageBaseline>(_advantage, parse),
+            },
+        };
+    }
+
+    private static T Parse<T>(Option<string> option, ParseResult parse) where T : struct, Enum =>
+        Enum.TryParse<T>(parse.GetValue(option), ignoreCase: true, out var value) && Enum.IsDefined(value)
+            ? value
+            : throw new InputException($"{option.Name}: '{parse.GetValue(option)}' is not one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}");
+}

@@ -1,0 +1,165 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using Microsoft.ML.OnnxRuntime;
+using Rollout.Interop.Buffers;
+using Rollout.Engine.Model;
+using Rollout.Kernels;
+using Rollout.Kernels.Runtime;
+using Rollout.Kernels.Step;
+using Rollout.Kernels.Svd;
+
+namespace Rollout.Engine.Features;
+
+/// <summary>
+/// Turns one forward step's rows (logits ℓ_t, final hidden state h_t, sampled token z_t) into the
+/// step features u_t, v_t of L2T-SPEC §4 with the step kernels, and applies the head-core term
+/// ℓ += U_r(M v_t) before sampling when a core M is set. The head's rank-r factors are computed
+/// once (randomized SVD) and stay on the accelerator; row buffers grow to the largest step and are reused.
+/// Decode steps can have ONNX Runtime write logits and hidden states straight into the kernels'
+/// buffers (<see cref="Targets"/>); other steps are copied in.
+/// </summary>
+public sealed class FeatureExtractor : IDisposable
+{
+    private readonly AcceleratorHost _host;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _vocabBasis;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _hiddenBasis;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense>? _core;
+    private RowBuffers? _rows;
+    private StepOutputBuffers? _outputs;
+
+    public int Rank { get; }
+    public int Vocab { get; }
+    public int Width { get; }
+    public HeadFactors Factors { get; }
+    public bool HasCore => _core != null;
+
+    private FeatureExtractor(AcceleratorHost host, HeadFactors factors, float[]? core)
+    {
+        _host = host;
+        Factors = factors;
+        Rank = factors.Rank;
+        Vocab = factors.Vocab;
+        Width = factors.Width;
+        _vocabBasis = host.Accelerator.Allocate1D(factors.VocabBasis);
+        _hiddenBasis = host.Accelerator.Allocate1D(factors.HiddenBasis);
+        if (core != null)
+        {
+            if (core.Length != Rank * Rank) throw new InputException($"head core: {core.Length} numbers, expected r×r = {Rank * Rank}");
+            _core = host.Accelerator.Allocate1D(core);
+        }
+    }
+
+    /// <summary>Reads the head from the session's graph and factors it (seeded, so the same model always gets the same U_r, V_r).</summary>
+    public static FeatureExtractor Create(AcceleratorHost host, DecoderSession session, string onnxPath, L2TOptions options, float[]? core)
+    {
+        int vocab = session.VocabSize, width = session.Config.Hidden;
+        if (options.Rank < 1 || options.Rank > Math.Min(vocab, width))
+            throw new InputException($"--rank must be between 1 and min(V, d) = {Math.Min(vocab, width)} (got {options.Rank})");
+        var head = HeadWeights.Read(onnxPath, vocab, width);
+        using var headBuffer = host.Accelerator.Allocate1D(head);
+        var factors = RandomizedSvd.Compute(host, headBuffer.View, vocab, width, options.Rank,
+            options.SvdOversampling, options.SvdPowerIterations, options.SvdSeed);
+        return new FeatureExtractor(host, factors, core);
+    }
+
+    /// <summary>
+    /// Where a decode step of <paramref name="rows"/> rows (one position each) can have ONNX Runtime
+    /// write its logits and hidden states for the kernels to read in place; null where that memory is
+    /// not host memory (then steps are copied in).
+    /// </summary>
+    public StepOutputTargets? Targets(int rows) =>
+        _host.Accelerator is CPUAccelerator ? Outputs(rows).Targets(rows, 1) : null;
+
+    /// <summary>
+    /// Makes the rows' logits and hidden states (row i from <paramref name="sources"/>[i] of
+    /// <paramref name="step"/>) available to the kernels — already there when the step wrote into
+    /// <see cref="Targets"/>, in the same row order — then computes v_t and, with a core, shifts the
+    /// logits. Call before sampling.
+    /// </summary>
+    public void Prepare(DecoderStep step, IReadOnlyList<(int Row, int Position)> sources, bool writtenInPlace)
+    {
+        int rows = sources.Count;
+        var buffers = Buffers(rows);
+        var outputs = Outputs(rows);
+        if (!writtenInPlace)
+            for (int i = 0; i < rows; i++)
+            {
+                var (row, position) = sources[i];
+                outputs.Logits(rows, 1).SubView((long)i * Vocab, Vocab).CopyFromCPU(step.Logits(row, position));
+                outputs.HiddenStates(rows, 1).SubView((long)i * Width, Width).CopyFromCPU(step.HiddenStates(row, position));
+            }
+        var v = buffers.V.AsArrayView<float>(0, rows * Rank);
+        HiddenProjection.Run(_host, outputs.HiddenStates(rows, 1), _hiddenBasis.View, v, Width, Rank);
+        if (_core != null)
+        {
+            var logits = outputs.Logits(rows, 1);
+            HeadCoreShift.Run(_host, logits, v, _vocabBasis.View, _core.View, buffers.CoreShift.AsArrayView<float>(0, rows * Rank), Vocab, Rank);
+            logits.CopyToCPU(buffers.ShiftedLogits.AsSpan(0, rows * Vocab));
+        }
+    }
+
+    /// <summary>Row i's logits after the head-core shift (only with a core): what the sampler must draw from.</summary>
+    public ReadOnlySpan<float> ShiftedLogits(int row) => _rows!.ShiftedLogits.AsSpan(row * Vocab, Vocab);
+
+    /// <summary>Computes u_t for the sampled tokens and copies u, v (rows × r each) out. Call after sampling.</summary>
+    public void Finish(ReadOnlySpan<int> tokens, float temperature, Span<float> u, Span<float> v)
+    {
+        int rows = tokens.Length;
+        var buffers = _rows!;
+        var tokenView = buffers.Tokens.AsArrayView<int>(0, rows);
+        tokenView.CopyFromCPU(tokens);
+        var logits = _outputs!.Logits(rows, 1);
+        var statistics = buffers.Statistics.AsArrayView<StepStatistics>(0, rows);
+        SoftmaxStatistics.Run(_host, logits, tokenView, statistics, Vocab, temperature);
+        ScoreProjection.Run(_host, logits, tokenView, statistics, _vocabBasis.View, buffers.U.AsArrayView<float>(0, rows * Rank), Vocab, Rank, temperature);
+        buffers.U.AsArrayView<float>(0, rows * Rank).CopyToCPU(u[..(rows * Rank)]);
+        buffers.V.AsArrayView<float>(0, rows * Rank).CopyToCPU(v[..(rows * Rank)]);
+    }
+
+    private StepOutputBuffers Outputs(int rows)
+    {
+        if (_outputs == null || _outputs.MaxRows < rows)
+        {
+            _outputs?.Dispose();
+            var deviceMemory = _host.Accelerator is CPUAccelerator ? null : new OrtMemoryInfo("Cuda", OrtAllocatorType.DeviceAllocator, 0, OrtMemType.Default);
+            _outputs = new StepOutputBuffers(_host, rows, 1, Vocab, Width, deviceMemory);
+        }
+        return _outputs;
+    }
+
+    private RowBuffers Buffers(int rows)
+    {
+        if (_rows == null || _rows.Capacity < rows)
+        {
+            _rows?.Dispose();
+            _rows = new RowBuffers(_host.Accelerator, rows, Vocab, Rank);
+        }
+        return _rows;
+    }
+
+    public void Dispose()
+    {
+        _rows?.Dispose();
+        _outputs?.Dispose();
+        _core?.Dispose();
+        _hiddenBasis.Dispose();
+        _vocabBasis.Dispose();
+    }
+
+    private sealed class RowBuffers(Accelerator accelerator, int capacity, int vocab, int rank) : IDisposable
+    {
+        public int Capacity { get; } = capacity;
+        public MemoryBuffer1D<float, Stride1D.Dense> U { get; } = accelerator.Allocate1D<float>((long)capacity * rank);
+        public MemoryBuffer1D<float, Stride1D.Dense> V { get; } = accelerator.Allocate1D<float>((long)capacity * rank);
+        public MemoryBuffer1D<float, Stride1D.Dense> CoreShift { get; } = accelerator.Allocate1D<float>((long)capacity * rank);
+        public MemoryBuffer1D<int, Stride1D.Dense> Tokens { get; } = accelerator.Allocate1D<int>(capacity);
+        public MemoryBuffer1D<StepStatistics, Stride1D.Dense> Statistics { get; } = accelerator.Allocate1D<StepStatistics>(capacity);
+        public float[] ShiftedLogits { get; } = new float[(long)capacity * vocab];
+
+        public void Dispose()
+        {
+            foreach (var buffer in new MemoryBuffer[] { U, V, CoreShift, Tokens, Statistics }) buffer.Dispose();
+        }
+    }
+}

@@ -1,0 +1,36 @@
+using Rollout.Engine.Model;
+using Rollout.Engine.Sampling;
+
+namespace Rollout.Engine.Generation;
+
+/// <summary>Chooses (samples, or reads off in teacher forcing) the token of one entry from its logits.</summary>
+internal delegate TokenChoice TokenPicker(int entry, ReadOnlySpan<float> logits);
+
+/// <summary>
+/// One forward step's token choices, with the L2T step features around them: v_t and the head-core
+/// shift before the choice, u_t after it. An entry is one (sequence, step position) pair: sampling
+/// has one entry per live sequence, teacher forcing one per completion token of a single sequence.
+/// </summary>
+internal static class StepChoices
+{
+    /// <param name="writtenInPlace">Whether the step wrote its outputs into the feature extractor's targets, row i for entry i.</param>
+    public static void Apply(IReadOnlyList<SequenceState> entries, DecoderStep step, IReadOnlyList<(int Row, int Position)> sources,
+        L2TRuntime? l2t, double policyTemperature, TokenPicker pick, Action<SequenceState, TokenChoice> append, bool writtenInPlace = false)
+    {
+        l2t?.Features.Prepare(step, sources, writtenInPlace);
+        var tokens = new int[entries.Count];
+        for (int i = 0; i < entries.Count; i++)
+        {
+            var logits = l2t is { Features.HasCore: true } ? l2t.Features.ShiftedLogits(i) : step.Logits(sources[i].Row, sources[i].Position);
+            var choice = pick(i, logits);
+            tokens[i] = choice.TokenId;
+            append(entries[i], choice);
+        }
+        if (l2t == null) return;
+        int rank = l2t.Features.Rank;
+        var u = new float[entries.Count * rank];
+        var v = new float[entries.Count * rank];
+        l2t.Features.Finish(tokens, (float)policyTemperature, u, v);
+        for (int i = 0; i < entries.Count; i++) entries[i].AddFeatures(u.AsSpan(i * rank, rank), v.AsSpan(i * rank, rank));
+    }
+}

@@ -1,0 +1,58 @@
+using Rollout.Engine.Model;
+using Rollout.Engine.Prompts;
+using Rollout.Engine.Sampling;
+using Rollout.Engine.Tokenization;
+
+namespace Rollout.Engine.Generation;
+
+/// <summary>A completion to score: its prompt (encoded) and its token ids. Completions of one prompt form one group.</summary>
+public sealed record Completion(EncodedPrompt Prompt, int[] TokenIds);
+
+/// <summary>
+/// Scores given completions as if they had been sampled (L2T re-ranking of best-of-n outputs): one
+/// prefill of prompt + completion gives every token's logits and hidden state, hence its
+/// log-probabilities and step features, and its cache feeds the answer probes; then the same
+/// finishing step as sampling.
+/// </summary>
+internal sealed class TeacherForcer(DecoderSession session, TextTokenizer tokenizer, IReadOnlySet<int> eosTokenIds, RolloutFinisher finisher)
+{
+    private readonly Sampler _sampler = new();
+
+    public List<RolloutResult> Score(IReadOnlyList<Completion> completions, GenerationOptions options, L2TRuntime? l2t)
+    {
+        var rows = new List<SequenceState>(completions.Count);
+        for (int c = 0; c < completions.Count; c++)
+        {
+            var (prompt, completion) = completions[c];
+            if (completion.Length == 0) throw new InputException($"completion {c} of prompt '{prompt.Id}' has no tokens");
+            int sample = rows.Count(r => r.Prompt.Id == prompt.Id);
+            if (c > 0 && completions[c - 1].Prompt.Id != prompt.Id && sample > 0)
+                throw new InputException($"completions of prompt '{prompt.Id}' must be consecutive (they form one group)");
+            rows.Add(Force(prompt, completion, sample, options, l2t));
+        }
+        return finisher.Finish(rows, options, l2t);
+    }
+
+    private SequenceState Force(EncodedPrompt prompt, int[] completion, int sample, GenerationOptions options, L2TRuntime? l2t)
+    {
+        var probe = l2t != null && prompt.Answer is { } answer ? l2t.Tokenize(tokenizer, answer) : null;
+        int length = prompt.TokenIds.Length + completion.Length;
+        if (length + (probe?.Length ?? 0) > session.Config.MaxPositions)
+            throw new InputException($"prompt '{prompt.Id}' with its completion {sample} has {length} tokens (plus {probe?.Length ?? 0} for the answer probe); the context window is {session.Config.MaxPositions}");
+
+        var ids = prompt.TokenIds.Concat(completion).Select(t => (long)t).ToArray();
+        var mask = Enumerable.Repeat(1L, length).ToArray();
+        var positions = Enumerable.Range(0, length).Select(i => (long)i).ToArray();
+        var row = new SequenceState(prompt, sample, mask[..prompt.TokenIds.Length], options with { MaxNewTokens = completion.Length }, probe);
+        using var empty = KvCache.Empty(session.Signature, 1);
+        using var step = session.Run(ids, mask, positions, length, empty, withHiddenStates: l2t != null);
+        var entries = Enumerable.Repeat(row, completion.Length).ToList();
+        var sources = Enumerable.Range(0, completion.Length).Select(t => (0, prompt.TokenIds.Length - 1 + t)).ToList();
+        StepChoices.Apply(entries, step, sources, l2t, options.Sampling.PolicyTemperature,
+            (t, logits) => _sampler.Evaluate(logits, options.Sampling, completion[t]),
+            (state, choice) => state.Append(choice, eosTokenIds, session.Config.MaxPositions, tokenizer));
+        if (probe != null) row.Retained = step.Present;
+        else step.Present.Dispose();
+        return row;
+    }
+}

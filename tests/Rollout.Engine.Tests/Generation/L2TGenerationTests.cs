@@ -1,0 +1,144 @@
+using Rollout.Engine.Generation;
+using Rollout.Engine.Prompts;
+using Rollout.Engine.Sampling;
+using Rollout.Engine.Tests.Support;
+using Rollout.Kernels;
+using Rollout.Models.Reference;
+
+namespace Rollout.Engine.Tests.Generation;
+
+/// <summary>L2T during generation, checked against the float64 reference forward on full, uncached sequences.</summary>
+[Collection(EngineModelsCollection.Name)]
+public sealed class L2TGenerationTests(EngineModels models)
+{
+    private static readonly L2TGeneration Settings = new() { Options = new L2TOptions { Rank = 6 }, AnswerCue = "\n#### " };
+
+    private static (RolloutEngine Engine, IReadOnlyList<EncodedPrompt> Prompts) Open(string dir, params (string Text, string? Answer)[] prompts)
+    {
+        var engine = RolloutEngine.Open(dir);
+        return (engine, engine.Encode(prompts.Select((p, i) => new Prompt($"p{i}", p.Text, null, p.Answer, null))));
+    }
+
+    private static GenerationOptions Options(int n = 3) => new()
+    {
+        SamplesPerPrompt = n, MaxNewTokens = 10, Seed = 9, BatchSize = 6,
+        Sampling = new SamplingParams { Temperature = 0.8 },
+        L2T = Settings,
+    };
+
+    [Theory]
+    [MemberData(nameof(EngineModels.Names), MemberType = typeof(EngineModels))]
+    public void Answer_probes_from_the_kv_cache_equal_the_reference_on_the_whole_sequence(string arch)
+    {
+        var (engine, prompts) = Open(models.Dir(arch), ("Compute 12 + 7.", "19"), ("A longer prompt: compute 3 - 1 + 5 and show the steps.", "7"));
+        using var _ = engine;
+        var tokenizer = engine.Model.Tokenizer;
+        var weights = models.Weights(arch);
+        foreach (var (r, prompt) in engine.Generate(prompts, Options()).Select((r, i) => (r, prompts[i / 3])))
+        {
+            var probes = r.Score!.AnswerProbes!;
+            int[] contexts = [r.Episodes[0].Start, .. r.Episodes.Select(e => e.End)];
+            Assert.Equal(contexts.Length, probes.Length);
+            // y* is what cue + answer, encoded together, adds to the cue's own encoding.
+            var cue = tokenizer.Encode(Settings.AnswerCue, addSpecialTokens: false);
+            var joint = tokenizer.Encode(Settings.AnswerCue + prompt.Answer, addSpecialTokens: false);
+            int shared = cue.Zip(joint).TakeWhile(p => p.First == p.Second).Count();
+            var cueFed = joint.Take(shared).ToArray();
+            var answer = joint.Skip(shared).ToArray();
+            for (int k = 0; k < contexts.Length; k++)
+            {
+                var sequence = prompt.TokenIds.Concat(r.TokenIds.Take(contexts[k])).Concat(cueFed).Concat(answer).ToArray();
+                var logits = ReferenceForward.Run(weights, sequence).Logits;
+                int first = sequence.Length - answer.Length;
+                double mean = Enumerable.Range(0, answer.Length).Average(j => ReferenceLogits.LogSoftmax(logits[first + j - 1], answer[j], 0.8));
+                Assert.Equal(Math.Exp(mean), probes[k], 1e-4);
+            }
+            // ΔI telescopes: the episodes' fit gains add up to J_K − J_0.
+            Assert.Equal(probes[^1] - probes[0], r.Score.Episodes.Sum(e => e.FitGain), 1e-9);
+        }
+    }
+
+    [Fact]
+    public void Step_features_equal_the_projections_of_the_reference_logits_and_hidden_states()
+    {
+        var (engine, prompts) = Open(models.Dir("qwen2"), ("Compute 12 + 7.", "19"), ("No answer here", null));
+        using var _ = engine;
+        var factors = engine.HeadFactors(Settings);
+        int rank = factors.Rank, vocab = factors.Vocab, width = factors.Width;
+        foreach (var (r, prompt) in engine.Generate(prompts, Options(n: 2)).Select((r, i) => (r, prompts[i / 2])))
+        {
+            var reference = ReferenceForward.Run(models.Weights("qwen2"), prompt.TokenIds.Concat(r.TokenIds).ToArray());
+            for (int t = 0; t < r.TokenIds.Length; t++)
+            {
+                int at = prompt.TokenIds.Length - 1 + t;
+                var logits = reference.Logits[at];
+                double max = logits.Max() / 0.8, z = logits.Sum(l => Math.Exp(l / 0.8 - max));
+                for (int a = 0; a < rank; a++)
+                {
+                    double expectedV = Enumerable.Range(0, width).Sum(i => (double)factors.HiddenBasis[a * width + i] * reference.Hidden[at][i]);
+                    double pu = Enumerable.Range(0, vocab).Sum(i => factors.VocabBasis[a * vocab + i] * Math.Exp(logits[i] / 0.8 - max) / z);
+                    double expectedU = (factors.VocabBasis[a * vocab + r.TokenIds[t]] - pu) / 0.8;
+                    Assert.Equal(expectedV, r.Features!.V[t * rank + a], 2e-4);
+                    Assert.Equal(expectedU, r.Features.U[t * rank + a], 2e-4);
+                }
+            }
+            if (prompt.Answer == null) Assert.Null(r.Score!.AnswerProbes);
+        }
+    }
+
+    [Fact]
+    public void A_zero_head_core_changes_nothing_and_a_nonzero_one_shifts_the_policy_by_U_M_v()
+    {
+        var (engine, prompts) = Open(models.Dir("llama"), ("Compute 12 + 7.", "19"));
+        using var _ = engine;
+        var greedy = new GenerationOptions { MaxNewTokens = 8, IgnoreEos = true, Sampling = new SamplingParams { Greedy = true }, L2T = Settings };
+        var baseline = engine.Generate(prompts, greedy).Single();
+        var zero = engine.Generate(prompts, greedy with { L2T = Settings with { Core = new float[36] } }).Single();
+        Assert.Equal(baseline.TokenIds, zero.TokenIds);
+        Assert.Equal(baseline.Logprobs, zero.Logprobs);
+
+        // A large core on one direction moves greedy choices: the shift reaches the sampler.
+        var core = new float[36];
+        core[0] = 50f;
+        var shifted = engine.Generate(prompts, greedy with { L2T = Settings with { Core = core } }).Single();
+        Assert.NotEqual(baseline.TokenIds, shifted.TokenIds);
+    }
+
+    [Fact]
+    public void Teacher_forced_scoring_of_sampled_completions_reproduces_what_sampling_reported()
+    {
+        var (engine, prompts) = Open(models.Dir("gpt2"), ("Compute 12 + 7.", "19"), ("A longer prompt: compute 3 - 1 + 5.", "7"));
+        using var _ = engine;
+        var options = Options();
+        var sampled = engine.Generate(prompts, options).ToList();
+        var scored = engine.Score(sampled.Select((r, i) => new Completion(prompts[i / 3], r.TokenIds)).ToList(), options);
+
+        foreach (var (a, b) in sampled.Zip(scored))
+        {
+            Assert.Equal(a.TokenIds, b.TokenIds);
+            Assert.Equal(a.Logprobs, b.Logprobs, (x, y) => Math.Abs(x - y) < 1e-4);
+            Assert.Equal(a.Entropies, b.Entropies, (x, y) => Math.Abs(x - y) < 1e-4);
+            Assert.Equal(a.Features!.U, b.Features!.U, (x, y) => Math.Abs(x - y) < 1e-4);
+            Assert.Equal(a.Features.V, b.Features.V, (x, y) => Math.Abs(x - y) < 1e-4);
+            Assert.Equal(a.Score!.AnswerProbes!, b.Score!.AnswerProbes!, (x, y) => Math.Abs(x - y) < 1e-5);
+            Assert.Equal(a.Score.Advantages, b.Score.Advantages, (x, y) => Math.Abs(x - y) < 1e-3);
+        }
+    }
+
+    [Fact]
+    public void The_zero_copy_path_and_the_copy_path_give_identical_tokens_and_features()
+    {
+        var (engine, prompts) = Open(models.Dir("llama"), ("Compute 12 + 7.", "19"), ("A longer prompt: compute 3 - 1 + 5.", "7"));
+        using var _ = engine;
+        var inPlace = engine.Generate(prompts, Options()).ToList();
+        var copied = engine.Generate(prompts, Options() with { L2T = Settings with { ZeroCopy = false } }).ToList();
+        foreach (var (a, b) in inPlace.Zip(copied))
+        {
+            Assert.Equal(a.TokenIds, b.TokenIds);
+            Assert.Equal(a.Logprobs, b.Logprobs);
+            Assert.Equal(a.Features!.U, b.Features!.U);
+            Assert.Equal(a.Features.V, b.Features.V);
+            Assert.Equal(a.Score!.Advantages, b.Score!.Advantages);
+        }
+    }
+}
