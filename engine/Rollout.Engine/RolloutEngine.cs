@@ -57,7 +57,8 @@ public sealed class RolloutEngine : IDisposable
     {
         if (_l2t?.Settings == settings) return _l2t;
         _l2t?.Dispose();
-        _accelerator ??= AcceleratorHost.Create(_device == ExecutionDevice.Cuda ? AcceleratorKind.Cuda : AcceleratorKind.Cpu);
+        // The kernels run where the model runs: CUDA with --device cuda, else plain SIMD C# on the CPU.
+        _accelerator ??= AcceleratorHost.Create(_device == ExecutionDevice.Cuda ? AcceleratorKind.Cuda : AcceleratorKind.Managed);
         return _l2t = L2TRuntime.Create(settings, _accelerator, _session, Model.OnnxPath);
     }
 

@@ -5,7 +5,7 @@
 #                                                         self-contained and pack it (default .publish/kernel-tests.tar.gz)
 #   kernels/device/run-kernel-tests.sh run FOLDER|ARCHIVE [BENCH OPTIONS]
 #                                                         there: every test on every accelerator (CUDA when present),
-#                                                         then the timing table (bench options: --small, --no-svd, --cpu)
+#                                                         then the timing table (bench options: --managed, --cpu, --small, --typical, --no-svd)
 #
 # The published folder is ~90 MB (the .NET runtime), over one device call's 64 MiB; the gzip archive is ~38 MB.
 # `run` exits non-zero when a test fails, or when an NVIDIA GPU is visible but no test ran on CUDA.

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using ILGPU;
 using ILGPU.Runtime;
 using Rollout.Kernels.Runtime;
@@ -59,20 +60,48 @@ public static class CompressionPenalty
         Require.Length(raw, episodes, nameof(raw));
         Require.Length(normalized, episodes, nameof(normalized));
 
-        var episodeScope = new int[episodes];
-        for (int s = 0; s < episodeScopes.Length; s++)
-            for (int k = episodeScopes[s].Start; k < episodeScopes[s].End; k++) episodeScope[k] = s;
-        using var episodeScopeBuffer = host.Accelerator.Allocate1D(episodeScope);
-        using var scopeBuffer = host.Accelerator.Allocate1D(episodeScopes.ToArray());
-        var penalty = host.Kernel(static a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>,
-            ArrayView<float>, int, float, int>(PenaltyKernel));
-        var normalize = host.Kernel(static a => a.LoadStreamKernel<ArrayView<float>, ArrayView<IndexRange>,
-            ArrayView<float>, int>(NormalizeKernel));
-        penalty(host.ReductionLaunch(episodes), gradient, fisher, episodeScopeBuffer.View, raw, rank, step,
-            estimator == PenaltyEstimator.Diag ? 1 : 0);
-        normalize(host.ReductionLaunch(episodeScopes.Length), raw, scopeBuffer.View, normalized,
-            normalization == PenaltyNormalization.Mean ? 1 : 0);
-        host.Accelerator.Synchronize(); // the index buffers are freed on return
+        var scopes = episodeScopes.ToArray();
+        bool diagonal = estimator == PenaltyEstimator.Diag, byMean = normalization == PenaltyNormalization.Mean;
+        host.Dispatch(
+            () => Managed(gradient, fisher, scopes, raw, normalized, rank, step, diagonal, byMean),
+            () =>
+            {
+                var episodeScope = new int[episodes];
+                for (int s = 0; s < scopes.Length; s++)
+                    for (int k = scopes[s].Start; k < scopes[s].End; k++) episodeScope[k] = s;
+                using var episodeScopeBuffer = host.Accelerator.Allocate1D(episodeScope);
+                using var scopeBuffer = host.Accelerator.Allocate1D(scopes);
+                var penalty = host.Kernel(static a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>,
+                    ArrayView<float>, int, float, int>(PenaltyKernel));
+                var normalize = host.Kernel(static a => a.LoadStreamKernel<ArrayView<float>, ArrayView<IndexRange>,
+                    ArrayView<float>, int>(NormalizeKernel));
+                penalty(host.ReductionLaunch(episodes), gradient, fisher, episodeScopeBuffer.View, raw, rank, step, diagonal ? 1 : 0);
+                normalize(host.ReductionLaunch(scopes.Length), raw, scopeBuffer.View, normalized, byMean ? 1 : 0);
+                host.Accelerator.Synchronize(); // the index buffers are freed on return
+            });
+    }
+
+    /// <summary>The host form of both kernels, in the same float32 sums: C_k per episode, then each scope's mean.</summary>
+    private static void Managed(ArrayView<float> gradient, ArrayView<float> fisher, IndexRange[] scopes,
+        ArrayView<float> raw, ArrayView<float> normalized, int rank, float step, bool diagonal, bool byMean)
+    {
+        int entries = rank * rank;
+        Span<float> g = gradient.OnHost().Span, f = fisher.OnHost().Span, penalties = raw.OnHost().Span, scaled = normalized.OnHost().Span;
+        var squares = new float[entries];
+        for (int s = 0; s < scopes.Length; s++)
+        {
+            var scope = scopes[s];
+            for (int k = scope.Start; k < scope.End; k++)
+            {
+                var gk = g.Slice(k * entries, entries);
+                TensorPrimitives.Multiply(gk, gk, squares);
+                float sum = diagonal ? TensorPrimitives.Dot(f.Slice(s * entries, entries), squares) : TensorPrimitives.Sum(squares);
+                penalties[k] = step * step * (diagonal ? sum : sum * sum);
+            }
+            float mean = TensorPrimitives.Sum(penalties.Slice(scope.Start, scope.Length)) / scope.Length;
+            for (int k = scope.Start; k < scope.End; k++)
+                scaled[k] = !byMean ? penalties[k] : mean == 0 ? 0 : penalties[k] / mean;
+        }
     }
 
     private static void PenaltyKernel(ArrayView<float> gradient, ArrayView<float> fisher, ArrayView<int> episodeScope,

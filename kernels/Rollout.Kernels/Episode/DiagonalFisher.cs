@@ -41,11 +41,31 @@ public static class DiagonalFisher
         if (u.Length % rank != 0) throw new ArgumentException($"u holds {u.Length} elements, not a multiple of rank {rank}.", nameof(u));
         IndexRange.Validate(scopes, (int)(u.Length / rank), "scopes");
         Require.Length(fisher, (long)scopes.Length * rank * rank, nameof(fisher));
-        using var scopeBuffer = host.Accelerator.Allocate1D(scopes.ToArray());
-        var kernel = host.Kernel(static a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>,
-            ArrayView<IndexRange>, ArrayView<float>, int, float>(Kernel));
-        kernel(host.ReductionLaunch(scopes.Length * rank * rank), u, v, scopeBuffer.View, fisher, rank, damping);
-        host.Accelerator.Synchronize(); // the scope buffer is freed on return
+        var scopeArray = scopes.ToArray();
+        host.Dispatch(
+            () => Managed(u, v, scopeArray, fisher, rank, damping),
+            () =>
+            {
+                using var scopeBuffer = host.Accelerator.Allocate1D(scopeArray);
+                var kernel = host.Kernel(static a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>,
+                    ArrayView<IndexRange>, ArrayView<float>, int, float>(Kernel));
+                kernel(host.ReductionLaunch(scopeArray.Length * rank * rank), u, v, scopeBuffer.View, fisher, rank, damping);
+                host.Accelerator.Synchronize(); // the scope buffer is freed on return
+            });
+    }
+
+    /// <summary>The host form of <see cref="Kernel"/>: per scope, Σ_t (u_t²)(v_t²)ᵀ in float32 over blocks of tokens in parallel.</summary>
+    private static void Managed(ArrayView<float> u, ArrayView<float> v, IndexRange[] scopes, ArrayView<float> fisher, int rank, float damping)
+    {
+        HostView<float> x = u.OnHost(), y = v.OnHost();
+        var output = fisher.OnHost().Span;
+        int entries = rank * rank;
+        for (int s = 0; s < scopes.Length; s++)
+        {
+            var scope = output.Slice(s * entries, entries);
+            OuterProducts.Sum(x, y, default, squared: true, scopes[s], rank, scope);
+            for (int e = 0; e < entries; e++) scope[e] = damping + scope[e] / scopes[s].Length;
+        }
     }
 
     private static void Kernel(ArrayView<float> u, ArrayView<float> v, ArrayView<IndexRange> scopes,

@@ -31,11 +31,30 @@ public static class EpisodeGradient
         if (u.Length % rank != 0) throw new ArgumentException($"u holds {u.Length} elements, not a multiple of rank {rank}.", nameof(u));
         IndexRange.Validate(episodes, (int)(u.Length / rank), "episodes");
         Require.Length(gradient, (long)episodes.Length * rank * rank, nameof(gradient));
-        using var episodeBuffer = host.Accelerator.Allocate1D(episodes.ToArray());
-        var kernel = host.Kernel(static a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>,
-            ArrayView<IndexRange>, ArrayView<float>, int>(Kernel));
-        kernel((int)gradient.Length, u, v, episodeBuffer.View, gradient, rank);
-        host.Accelerator.Synchronize();
+        var episodeArray = episodes.ToArray();
+        host.Dispatch(
+            () => Managed(u, v, episodeArray, gradient, rank),
+            () =>
+            {
+                using var episodeBuffer = host.Accelerator.Allocate1D(episodeArray);
+                var kernel = host.Kernel(static a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>,
+                    ArrayView<IndexRange>, ArrayView<float>, int>(Kernel));
+                kernel((int)gradient.Length, u, v, episodeBuffer.View, gradient, rank);
+                host.Accelerator.Synchronize();
+            });
+    }
+
+    /// <summary>The host form of <see cref="Kernel"/>: each episode's outer products summed token after token in float32, episodes in parallel.</summary>
+    private static void Managed(ArrayView<float> u, ArrayView<float> v, IndexRange[] episodes, ArrayView<float> gradient, int rank)
+    {
+        HostView<float> x = u.OnHost(), y = v.OnHost(), output = gradient.OnHost();
+        int entries = rank * rank;
+        Parallel.For(0, episodes.Length, k =>
+        {
+            var g = output.Span.Slice(k * entries, entries);
+            g.Clear();
+            OuterProducts.Add(x.Span, y.Span, [], squared: false, episodes[k], rank, g);
+        });
     }
 
     private static void Kernel(Index1D index, ArrayView<float> u, ArrayView<float> v, ArrayView<IndexRange> episodes,

@@ -31,11 +31,32 @@ public static class SurpriseCredit
         IndexRange.ValidateTiling(episodes, (int)oldLogProbs.Length, "episodes");
         Require.Length(episodeRewards, episodes.Length, nameof(episodeRewards));
         Require.Length(tokenRewards, oldLogProbs.Length, nameof(tokenRewards));
-        using var episodeBuffer = host.Accelerator.Allocate1D(episodes.ToArray());
-        var kernel = host.Kernel(static a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>,
-            ArrayView<IndexRange>, ArrayView<float>>(Kernel));
-        kernel(host.ReductionLaunch(episodes.Length), oldLogProbs, episodeRewards, episodeBuffer.View, tokenRewards);
-        host.Accelerator.Synchronize();
+        var episodeArray = episodes.ToArray();
+        host.Dispatch(
+            () => Managed(oldLogProbs, episodeRewards, episodeArray, tokenRewards),
+            () =>
+            {
+                using var episodeBuffer = host.Accelerator.Allocate1D(episodeArray);
+                var kernel = host.Kernel(static a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>,
+                    ArrayView<IndexRange>, ArrayView<float>>(Kernel));
+                kernel(host.ReductionLaunch(episodeArray.Length), oldLogProbs, episodeRewards, episodeBuffer.View, tokenRewards);
+                host.Accelerator.Synchronize();
+            });
+    }
+
+    /// <summary>The host form of <see cref="Kernel"/>, in the same float32 sums, episode after episode (a pass over N floats).</summary>
+    private static void Managed(ArrayView<float> oldLogProbs, ArrayView<float> episodeRewards, IndexRange[] episodes,
+        ArrayView<float> tokenRewards)
+    {
+        Span<float> logProbs = oldLogProbs.OnHost().Span, rewards = episodeRewards.OnHost().Span, credit = tokenRewards.OnHost().Span;
+        for (int k = 0; k < episodes.Length; k++)
+        {
+            var episode = episodes[k];
+            float total = 0;
+            for (int t = episode.Start; t < episode.End; t++) total += MathF.Max(0, -logProbs[t]);
+            for (int t = episode.Start; t < episode.End; t++)
+                credit[t] = total > 0 ? rewards[k] * (MathF.Max(0, -logProbs[t]) / total) : rewards[k] / episode.Length;
+        }
     }
 
     /// <summary>−log π clamped at 0: a log-probability rounded above 0 carries no surprise.</summary>

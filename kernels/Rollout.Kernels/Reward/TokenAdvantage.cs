@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using ILGPU;
 using ILGPU.Runtime;
 using Rollout.Kernels.Runtime;
@@ -36,12 +37,37 @@ public static class TokenAdvantage
         Require.Length(advantages, rollouts.Length, nameof(advantages));
         Require.Length(truncatedMeans, rollouts.Length, nameof(truncatedMeans));
         Require.Length(tokenAdvantages, tokenRewards.Length, nameof(tokenAdvantages));
-        using var rolloutBuffer = host.Accelerator.Allocate1D(rollouts.ToArray());
-        var kernel = host.Kernel(static a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>,
-            ArrayView<IndexRange>, ArrayView<float>, int>(Kernel));
-        kernel(host.GroupLaunch(rollouts.Length), tokenRewards, advantages, truncatedMeans, rolloutBuffer.View,
-            tokenAdvantages, scaleByTokenReward ? 1 : 0);
-        host.Accelerator.Synchronize();
+        var rolloutArray = rollouts.ToArray();
+        host.Dispatch(
+            () => Managed(tokenRewards, advantages, truncatedMeans, rolloutArray, tokenAdvantages, scaleByTokenReward),
+            () =>
+            {
+                using var rolloutBuffer = host.Accelerator.Allocate1D(rolloutArray);
+                var kernel = host.Kernel(static a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>,
+                    ArrayView<IndexRange>, ArrayView<float>, int>(Kernel));
+                kernel(host.GroupLaunch(rolloutArray.Length), tokenRewards, advantages, truncatedMeans, rolloutBuffer.View,
+                    tokenAdvantages, scaleByTokenReward ? 1 : 0);
+                host.Accelerator.Synchronize();
+            });
+    }
+
+    /// <summary>The host form of <see cref="Kernel"/>: rollout after rollout, Â_i r_t / r̃_i or Â_i in float32.</summary>
+    private static void Managed(ArrayView<float> tokenRewards, ArrayView<float> advantages, ArrayView<float> truncatedMeans,
+        IndexRange[] rollouts, ArrayView<float> tokenAdvantages, bool scaleByTokenReward)
+    {
+        Span<float> rewards = tokenRewards.OnHost().Span, result = tokenAdvantages.OnHost().Span;
+        Span<float> advantage = advantages.OnHost().Span, mean = truncatedMeans.OnHost().Span;
+        for (int i = 0; i < rollouts.Length; i++)
+        {
+            var target = result.Slice(rollouts[i].Start, rollouts[i].Length);
+            if (scaleByTokenReward && MathF.Abs(mean[i]) >= (float)SmallMean)
+            {
+                TensorPrimitives.Multiply(rewards.Slice(rollouts[i].Start, rollouts[i].Length), advantage[i], target);
+                TensorPrimitives.Divide(target, mean[i], target);
+            }
+            else
+                target.Fill(advantage[i]);
+        }
     }
 
     private static void Kernel(ArrayView<float> tokenRewards, ArrayView<float> advantages, ArrayView<float> truncatedMeans,

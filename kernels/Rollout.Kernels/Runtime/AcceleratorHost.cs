@@ -8,12 +8,24 @@ using ILGPU.Runtime.Cuda;
 
 namespace Rollout.Kernels.Runtime;
 
-/// <summary>Which ILGPU accelerator a <see cref="AcceleratorHost"/> runs on.</summary>
-public enum AcceleratorKind { Cpu, Cuda }
+/// <summary>Which backend a <see cref="AcceleratorHost"/> runs the ops on.</summary>
+public enum AcceleratorKind
+{
+    /// <summary>Plain C# on the CPU (SIMD, a few threads) over the memory of ILGPU's CPU accelerator: the production CPU path.</summary>
+    Managed,
+
+    /// <summary>The ILGPU kernels on ILGPU's CPU accelerator, which simulates a GPU's groups and barriers: for tests and debugging, far too slow to serve.</summary>
+    Cpu,
+
+    /// <summary>The ILGPU kernels on an NVIDIA GPU.</summary>
+    Cuda,
+}
 
 /// <summary>
 /// Owns one ILGPU <see cref="ILGPU.Context"/> and one <see cref="ILGPU.Runtime.Accelerator"/>, and caches the
-/// kernels loaded on it (compiling a kernel costs far more than launching it).
+/// kernels loaded on it (compiling a kernel costs far more than launching it). A <see cref="AcceleratorKind.Managed"/>
+/// host opens the CPU accelerator only for its memory: buffers and views stay the API, and each op runs its managed
+/// implementation over the views' host memory (see <see cref="Dispatch"/>).
 /// </summary>
 public sealed class AcceleratorHost : IDisposable
 {
@@ -38,16 +50,16 @@ public sealed class AcceleratorHost : IDisposable
     /// <summary>Threads per group of every grouped kernel: a power of two the accelerator allows.</summary>
     public int GroupSize { get; }
 
-    /// <summary>The accelerator kinds usable on this machine: the CPU always, CUDA when a device and driver are present.</summary>
+    /// <summary>The kinds usable on this machine: <see cref="AcceleratorKind.Managed"/> and <see cref="AcceleratorKind.Cpu"/> always, CUDA when a device and driver are present.</summary>
     public static IReadOnlyList<AcceleratorKind> Available()
     {
         using var context = CreateContext();
         return context.GetCudaDevices().Count > 0
-            ? [AcceleratorKind.Cpu, AcceleratorKind.Cuda]
-            : [AcceleratorKind.Cpu];
+            ? [AcceleratorKind.Managed, AcceleratorKind.Cpu, AcceleratorKind.Cuda]
+            : [AcceleratorKind.Managed, AcceleratorKind.Cpu];
     }
 
-    /// <summary>Opens an accelerator: the one asked for, or CUDA when present and the CPU accelerator otherwise.</summary>
+    /// <summary>Opens a host: the kind asked for, or CUDA when present and <see cref="AcceleratorKind.Managed"/> otherwise.</summary>
     /// <exception cref="InvalidOperationException">CUDA was asked for and no CUDA device is present.</exception>
     public static AcceleratorHost Create(AcceleratorKind? kind = null)
     {
@@ -55,7 +67,7 @@ public sealed class AcceleratorHost : IDisposable
         try
         {
             var hasCuda = context.GetCudaDevices().Count > 0;
-            var chosen = kind ?? (hasCuda ? AcceleratorKind.Cuda : AcceleratorKind.Cpu);
+            var chosen = kind ?? (hasCuda ? AcceleratorKind.Cuda : AcceleratorKind.Managed);
             if (chosen == AcceleratorKind.Cuda && !hasCuda)
                 throw new InvalidOperationException("CUDA accelerator requested, but no CUDA device is present.");
             Accelerator accelerator = chosen == AcceleratorKind.Cuda
@@ -68,6 +80,16 @@ public sealed class AcceleratorHost : IDisposable
             context.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Runs an op on this host's backend: <paramref name="managed"/> (plain C# over the views' host memory) on a
+    /// <see cref="AcceleratorKind.Managed"/> host, <paramref name="kernel"/> (the ILGPU launch) on any other.
+    /// </summary>
+    internal void Dispatch(Action managed, Action kernel)
+    {
+        if (Kind == AcceleratorKind.Managed) managed();
+        else kernel();
     }
 
     /// <summary>A launch of <paramref name="groups"/> groups of <see cref="GroupSize"/> threads with the scratch <see cref="GroupReduce"/> needs.</summary>

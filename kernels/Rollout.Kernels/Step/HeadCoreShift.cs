@@ -1,3 +1,7 @@
+using System.Buffers;
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
 using Rollout.Kernels.Runtime;
@@ -48,12 +52,77 @@ public static class HeadCoreShift
         Require.Length(core, (long)rank * rank, nameof(core));
         Require.Length(coreShift, v.Length, nameof(coreShift));
         if (logits.Length > int.MaxValue) throw new ArgumentException("One launch covers at most 2³¹ − 1 logits.", nameof(logits));
-        var coreTimesFeature = host.Kernel(static a =>
-            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(CoreTimesFeature));
-        var addToLogits = host.Kernel(static a =>
-            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(AddToLogits));
-        coreTimesFeature((int)v.Length, v, core, coreShift, rank);
-        addToLogits((int)logits.Length, logits, vocabBasis, coreShift, vocab, rank);
+        host.Dispatch(
+            () => Managed(logits, v, vocabBasis, core, coreShift, vocab, rank),
+            () =>
+            {
+                var coreTimesFeature = host.Kernel(static a =>
+                    a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(CoreTimesFeature));
+                var addToLogits = host.Kernel(static a =>
+                    a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(AddToLogits));
+                coreTimesFeature((int)v.Length, v, core, coreShift, rank);
+                addToLogits((int)logits.Length, logits, vocabBasis, coreShift, vocab, rank);
+            });
+    }
+
+    /// <summary>Logits per block of the managed path: the block's columns of U_r (r × 1 KB) stay in L1 for every row.</summary>
+    private const int ManagedBlock = 256;
+
+    /// <summary>
+    /// The host form of both kernels: s_t = M v_t, then per vocabulary block (in parallel) each row's U_r s_t summed in
+    /// float32 registers before it is added to the logits, as <see cref="AddToLogits"/> does.
+    /// </summary>
+    private static void Managed(ArrayView<float> logits, ArrayView<float> v, ArrayView<float> vocabBasis,
+        ArrayView<float> core, ArrayView<float> coreShift, int vocab, int rank)
+    {
+        HostView<float> scores = logits.OnHost(), factors = vocabBasis.OnHost(), shifts = coreShift.OnHost();
+        int rows = (int)(v.Length / rank);
+        Span<float> m = core.OnHost().Span, features = v.OnHost().Span;
+        for (int row = 0; row < rows; row++)
+            for (int a = 0; a < rank; a++)
+                shifts.Span[row * rank + a] = TensorPrimitives.Dot(m.Slice(a * rank, rank), features.Slice(row * rank, rank));
+
+        Parallel.For(0, Blocks.Count(vocab, ManagedBlock), block =>
+        {
+            var columns = Blocks.Of(block, vocab, ManagedBlock);
+            int width = Vector<float>.Count, vectors = columns.Length / width;
+            var buffer = ArrayPool<float>.Shared.Rent(vectors * width * rank);
+            try
+            {
+                Span<float> basis = factors.Span, shift = shifts.Span, all = scores.Span;
+                // The block's columns of U_r vector by vector, the r basis rows of one vector adjacent, so that the sums
+                // below read contiguous memory: the basis rows themselves lie V floats apart, which map to the same cache sets.
+                var packed = MemoryMarshal.Cast<float, Vector<float>>(buffer.AsSpan(0, vectors * width * rank));
+                for (int a = 0; a < rank; a++)
+                {
+                    var basisRow = MemoryMarshal.Cast<float, Vector<float>>(basis.Slice(a * vocab + columns.Start, vectors * width));
+                    for (int i = 0; i < vectors; i++) packed[i * rank + a] = basisRow[i];
+                }
+                for (int row = 0; row < rows; row++)
+                {
+                    var s = shift.Slice(row * rank, rank);
+                    var target = all.Slice(row * vocab + columns.Start, columns.Length);
+                    var targetVectors = MemoryMarshal.Cast<float, Vector<float>>(target[..(vectors * width)]);
+                    for (int i = 0; i < vectors; i++)
+                    {
+                        var basisVectors = packed.Slice(i * rank, rank);
+                        var sum = Vector<float>.Zero;
+                        for (int a = 0; a < rank; a++) sum += s[a] * basisVectors[a];
+                        targetVectors[i] += sum;
+                    }
+                    for (int i = vectors * width; i < columns.Length; i++)
+                    {
+                        float sum = 0;
+                        for (int a = 0; a < rank; a++) sum += basis[a * vocab + columns.Start + i] * s[a];
+                        target[i] += sum;
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(buffer);
+            }
+        });
     }
 
     private static void CoreTimesFeature(Index1D index, ArrayView<float> v, ArrayView<float> core,

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using ILGPU;
 using ILGPU.Runtime;
 using Rollout.Kernels.Runtime;
@@ -33,9 +34,27 @@ public static class HiddenProjection
         if (hidden.Length == 0 || hidden.Length % width != 0)
             throw new ArgumentException($"hidden holds {hidden.Length} elements, not a positive multiple of width {width}.", nameof(hidden));
         Require.Length(v, hidden.Length / width * rank, nameof(v));
-        var kernel = host.Kernel(static a =>
-            a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(Kernel));
-        kernel(host.ReductionLaunch((int)v.Length), hidden, hiddenBasis, v, width, rank);
+        host.Dispatch(
+            () => Managed(hidden, hiddenBasis, v, width, rank),
+            () =>
+            {
+                var kernel = host.Kernel(static a =>
+                    a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(Kernel));
+                kernel(host.ReductionLaunch((int)v.Length), hidden, hiddenBasis, v, width, rank);
+            });
+    }
+
+    /// <summary>The host form of <see cref="Kernel"/>: one float32 dot product over d per (row, component), rows in parallel.</summary>
+    private static void Managed(ArrayView<float> hidden, ArrayView<float> hiddenBasis, ArrayView<float> v, int width, int rank)
+    {
+        HostView<float> states = hidden.OnHost(), factors = hiddenBasis.OnHost(), output = v.OnHost();
+        Parallel.For(0, output.Length / rank, row =>
+        {
+            var state = states.Span.Slice(row * width, width);
+            var basis = factors.Span;
+            var features = output.Span.Slice(row * rank, rank);
+            for (int a = 0; a < rank; a++) features[a] = TensorPrimitives.Dot(basis.Slice(a * width, width), state);
+        });
     }
 
     private static void Kernel(ArrayView<float> hidden, ArrayView<float> hiddenBasis, ArrayView<float> v, int width, int rank)

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Numerics.Tensors;
 using ILGPU;
 using ILGPU.Runtime;
 using Rollout.Kernels.Runtime;
@@ -47,9 +49,63 @@ public static class ScoreProjection
         Require.Length(statistics, rows, nameof(statistics));
         Require.Length(vocabBasis, (long)vocab * rank, nameof(vocabBasis));
         Require.Length(u, rows * rank, nameof(u));
-        var kernel = host.Kernel(static a => a.LoadStreamKernel<ArrayView<float>, ArrayView<int>,
-            ArrayView<StepStatistics>, ArrayView<float>, ArrayView<float>, int, int, float>(Kernel));
-        kernel(host.ReductionLaunch((int)(rows * rank)), logits, tokens, statistics, vocabBasis, u, vocab, rank, 1f / temperature);
+        host.Dispatch(
+            () => Managed(logits, tokens, statistics, vocabBasis, u, vocab, rank, 1f / temperature),
+            () =>
+            {
+                var kernel = host.Kernel(static a => a.LoadStreamKernel<ArrayView<float>, ArrayView<int>,
+                    ArrayView<StepStatistics>, ArrayView<float>, ArrayView<float>, int, int, float>(Kernel));
+                kernel(host.ReductionLaunch((int)(rows * rank)), logits, tokens, statistics, vocabBasis, u, vocab, rank, 1f / temperature);
+            });
+    }
+
+    /// <summary>
+    /// The host form of <see cref="Kernel"/>: per vocabulary block (in parallel), each row's p_t rebuilt once and dotted
+    /// with the r basis rows in float32; the blocks' partial U_rᵀ p_t are then added in block order.
+    /// </summary>
+    private static void Managed(ArrayView<float> logits, ArrayView<int> tokens, ArrayView<StepStatistics> statistics,
+        ArrayView<float> vocabBasis, ArrayView<float> u, int vocab, int rank, float inverseTemperature)
+    {
+        HostView<float> scores = logits.OnHost(), factors = vocabBasis.OnHost(), output = u.OnHost();
+        HostView<int> sampled = tokens.OnHost();
+        HostView<StepStatistics> rowStatistics = statistics.OnHost();
+        int rows = sampled.Length, outputs = rows * rank, blocks = Blocks.Count(vocab, Blocks.Vocabulary);
+        var partials = ArrayPool<float>.Shared.Rent(blocks * outputs);
+        try
+        {
+            Parallel.For(0, blocks, block =>
+            {
+                var columns = Blocks.Of(block, vocab, Blocks.Vocabulary);
+                Span<float> all = scores.Span, basis = factors.Span, partial = partials.AsSpan(block * outputs, outputs);
+                var stats = rowStatistics.Span;
+                Span<float> p = stackalloc float[columns.Length];
+                for (int row = 0; row < rows; row++)
+                {
+                    TensorPrimitives.Multiply(all.Slice(row * vocab + columns.Start, columns.Length), inverseTemperature, p);
+                    TensorPrimitives.Subtract(p, stats[row].LogSumExp, p);
+                    Exponential.Of(p, p);
+                    for (int a = 0; a < rank; a++)
+                        partial[row * rank + a] = TensorPrimitives.Dot(basis.Slice(a * vocab + columns.Start, columns.Length), p);
+                }
+            });
+
+            Span<float> features = output.Span, basis = factors.Span;
+            var sampledTokens = sampled.Span;
+            for (int row = 0; row < rows; row++)
+                for (int a = 0; a < rank; a++)
+                {
+                    float expected = 0;
+                    for (int block = 0; block < blocks; block++) expected += partials[block * outputs + row * rank + a];
+                    int token = sampledTokens[row];
+                    features[row * rank + a] = token >= 0 && token < vocab
+                        ? (basis[a * vocab + token] - expected) * inverseTemperature
+                        : float.NaN;
+                }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(partials);
+        }
     }
 
     private static void Kernel(ArrayView<float> logits, ArrayView<int> tokens, ArrayView<StepStatistics> statistics,

@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
 using Rollout.Kernels.Runtime;
@@ -50,9 +53,69 @@ public static class SoftmaxStatistics
         Require.Positive(rows, "rows");
         Require.Length(logits, rows * vocab, nameof(logits));
         Require.Length(statistics, rows, nameof(statistics));
-        var kernel = host.Kernel(static a =>
-            a.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<StepStatistics>, int, float>(Kernel));
-        kernel(host.ReductionLaunch((int)rows), logits, tokens, statistics, vocab, 1f / temperature);
+        host.Dispatch(
+            () => Managed(logits, tokens, statistics, vocab, 1f / temperature),
+            () =>
+            {
+                var kernel = host.Kernel(static a =>
+                    a.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<StepStatistics>, int, float>(Kernel));
+                kernel(host.ReductionLaunch((int)rows), logits, tokens, statistics, vocab, 1f / temperature);
+            });
+    }
+
+    /// <summary>
+    /// The host form of <see cref="Kernel"/>: the same two passes and float32 sums, rows in parallel; the second pass
+    /// fused into one sweep of SIMD lanes per block of logits, the blocks' sums added in order.
+    /// </summary>
+    private static void Managed(ArrayView<float> logits, ArrayView<int> tokens, ArrayView<StepStatistics> statistics,
+        int vocab, float inverseTemperature)
+    {
+        HostView<float> scores = logits.OnHost();
+        HostView<int> sampled = tokens.OnHost();
+        HostView<StepStatistics> output = statistics.OnHost();
+        Parallel.For(0, sampled.Length, row =>
+        {
+            var x = scores.Span.Slice(row * vocab, vocab);
+            float rawMax = TensorPrimitives.Max(x);
+            float max = rawMax * inverseTemperature;
+            float sum = 0, weighted = 0, rawSum = 0;
+            for (int block = 0; block < Blocks.Count(vocab, Blocks.Vocabulary); block++)
+            {
+                var columns = Blocks.Of(block, vocab, Blocks.Vocabulary);
+                var (blockSum, blockWeighted, blockRawSum) = ShiftedSums(x.Slice(columns.Start, columns.Length), inverseTemperature, max, rawMax);
+                sum += blockSum;
+                weighted += blockWeighted;
+                rawSum += blockRawSum;
+            }
+            int token = sampled.Span[row];
+            float chosen = token >= 0 && token < vocab ? x[token] : float.NaN;
+            output.Span[row] = Finish(max, rawMax, sum, weighted, rawSum, chosen, inverseTemperature);
+        });
+    }
+
+    /// <summary>Σ e_i, Σ e_i s_i and Σ exp(ℓ_i − max ℓ) over <paramref name="logits"/>, with s_i = ℓ_i/τ − max and e_i = exp(s_i).</summary>
+    private static (float Sum, float Weighted, float RawSum) ShiftedSums(ReadOnlySpan<float> logits, float inverseTemperature,
+        float max, float rawMax)
+    {
+        Vector<float> sum = Vector<float>.Zero, weighted = Vector<float>.Zero, rawSum = Vector<float>.Zero;
+        var vectors = MemoryMarshal.Cast<float, Vector<float>>(logits);
+        foreach (var logit in vectors)
+        {
+            var shifted = logit * inverseTemperature - new Vector<float>(max);
+            var e = Exponential.Of(shifted);
+            sum += e;
+            weighted += e * shifted;
+            rawSum += Exponential.Of(logit - new Vector<float>(rawMax));
+        }
+        float total = Vector.Sum(sum), totalWeighted = Vector.Sum(weighted), totalRaw = Vector.Sum(rawSum);
+        for (int i = vectors.Length * Vector<float>.Count; i < logits.Length; i++)
+        {
+            float shifted = logits[i] * inverseTemperature - max, e = Exponential.Of(shifted);
+            total += e;
+            totalWeighted += e * shifted;
+            totalRaw += Exponential.Of(logits[i] - rawMax);
+        }
+        return (total, totalWeighted, totalRaw);
     }
 
     private static void Kernel(ArrayView<float> logits, ArrayView<int> tokens, ArrayView<StepStatistics> statistics,
@@ -83,15 +146,25 @@ public static class SoftmaxStatistics
         rawSum = GroupReduce.Sum(rawSum);
 
         if (Group.IdxX != 0) return;
-        float logSum = MathF.Log(sum);
         int token = tokens[row];
         float chosen = token >= 0 && token < vocab ? logits[offset + token] : float.NaN;
+        statistics[row] = Finish(max, rawMax, sum, weighted, rawSum, chosen, inverseTemperature);
+    }
+
+    /// <summary>
+    /// A row's statistics from its maxima, the shifted sums Σ e_i, Σ e_i (x_i − max), Σ exp(ℓ_i − max ℓ) and the
+    /// sampled token's logit (NaN for a token outside the vocabulary). Shared by the kernel and the managed path.
+    /// </summary>
+    private static StepStatistics Finish(float max, float rawMax, float sum, float weighted, float rawSum, float chosen,
+        float inverseTemperature)
+    {
+        float logSum = MathF.Log(sum);
         StepStatistics result;
         result.Max = max;
         result.LogSumExp = max + logSum;
         result.LogProb = chosen * inverseTemperature - (max + logSum);
         result.RawLogProb = chosen - (rawMax + MathF.Log(rawSum));
         result.Entropy = logSum - weighted / sum; // −Σ p log p with log p = shifted − log Σ e
-        statistics[row] = result;
+        return result;
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Rollout.Kernels.Runtime;
 
 namespace Rollout.Kernels.Svd;
 
@@ -13,8 +14,8 @@ public static class GramSchmidt
             {
                 var column = columns[j];
                 for (int i = 0; i < j; i++)
-                    TensorPrimitives.MultiplyAdd(columns[i], -TensorPrimitives.Dot(columns[i], column), column, column);
-                var norm = Math.Sqrt(TensorPrimitives.Dot(column, column));
+                    DoubleVectors.AddScaled(columns[i], -DoubleVectors.Dot(columns[i], column), column);
+                var norm = Math.Sqrt(DoubleVectors.Dot(column, column));
                 if (norm > 0) TensorPrimitives.Divide(column, norm, column);
             }
     }

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using Rollout.Kernels.Runtime;
+
 namespace Rollout.Kernels.Svd;
 
 /// <summary>SVD of a small dense matrix by one-sided (Hestenes) Jacobi rotations, in float64.</summary>
@@ -21,7 +24,7 @@ public static class JacobiSvd
             for (int p = 0; p < n - 1; p++)
                 for (int q = p + 1; q < n; q++)
                 {
-                    double alpha = Dot(columns[p], columns[p]), beta = Dot(columns[q], columns[q]), gamma = Dot(columns[p], columns[q]);
+                    double alpha = DoubleVectors.Dot(columns[p], columns[p]), beta = DoubleVectors.Dot(columns[q], columns[q]), gamma = DoubleVectors.Dot(columns[p], columns[q]);
                     if (Math.Abs(gamma) <= 1e-15 * Math.Sqrt(alpha * beta) || gamma == 0) continue;
                     rotated = true;
                     double zeta = (beta - alpha) / (2 * gamma);
@@ -33,19 +36,13 @@ public static class JacobiSvd
             if (!rotated) break;
         }
 
-        var singular = columns.Select(x => Math.Sqrt(Dot(x, x))).ToArray();
+        var singular = columns.Select(x => Math.Sqrt(DoubleVectors.Dot(x, x))).ToArray();
         var order = Enumerable.Range(0, n).OrderByDescending(j => singular[j]).ToArray();
         var left = order.Select(j => columns[j].Select(x => singular[j] > 0 ? x / singular[j] : 0).ToArray()).ToArray();
         return (left, order.Select(j => singular[j]).ToArray(), order.Select(j => right[j]).ToArray());
     }
 
-    private static double Dot(double[] x, double[] y)
-    {
-        double sum = 0;
-        for (int i = 0; i < x.Length; i++) sum += x[i] * y[i];
-        return sum;
-    }
-
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per model: see DoubleVectors
     private static void Rotate(double[] x, double[] y, double c, double s)
     {
         for (int i = 0; i < x.Length; i++)

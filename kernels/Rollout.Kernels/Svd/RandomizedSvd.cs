@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using ILGPU;
 using ILGPU.Runtime;
 using Rollout.Kernels.Runtime;
@@ -55,7 +54,7 @@ public static class RandomizedSvd
         {
             Array.Clear(combined);
             for (int i = 0; i < samples; i++)
-                TensorPrimitives.MultiplyAdd(range[i], coefficients[j][i], combined, combined);
+                DoubleVectors.AddScaled(range[i], coefficients[j][i], combined);
             for (int x = 0; x < vocab; x++) vocabBasis[(long)j * vocab + x] = (float)combined[x];
         }
         var hiddenBasis = new float[(long)rank * width];

@@ -32,13 +32,34 @@ public static class AdamW
         Require.Length(gradient, parameters.Length, nameof(gradient));
         Require.Length(firstMoment, parameters.Length, nameof(firstMoment));
         Require.Length(secondMoment, parameters.Length, nameof(secondMoment));
-        var kernel = host.Kernel(static a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>,
-            ArrayView<float>, ArrayView<float>, float, float, float, float, float, float>(Kernel));
         double correction1 = 1 - Math.Pow(options.AdamBeta1, step), correction2 = 1 - Math.Pow(options.AdamBeta2, step);
-        kernel((int)parameters.Length, parameters, gradient, firstMoment, secondMoment,
-            (float)options.AdamBeta1, (float)options.AdamBeta2, (float)options.AdamEpsilon,
-            (float)(options.LearningRate / correction1), (float)(1 - options.LearningRate * options.WeightDecay),
-            (float)correction2);
+        float beta1 = (float)options.AdamBeta1, beta2 = (float)options.AdamBeta2, epsilon = (float)options.AdamEpsilon,
+            stepSize = (float)(options.LearningRate / correction1), decayFactor = (float)(1 - options.LearningRate * options.WeightDecay);
+        host.Dispatch(
+            () => Managed(parameters.OnHost().Span, gradient.OnHost().Span, firstMoment.OnHost().Span, secondMoment.OnHost().Span,
+                beta1, beta2, epsilon, stepSize, decayFactor, (float)correction2),
+            () =>
+            {
+                var kernel = host.Kernel(static a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>,
+                    ArrayView<float>, ArrayView<float>, float, float, float, float, float, float>(Kernel));
+                kernel((int)parameters.Length, parameters, gradient, firstMoment, secondMoment,
+                    beta1, beta2, epsilon, stepSize, decayFactor, (float)correction2);
+            });
+    }
+
+    /// <summary>The host form of <see cref="Kernel"/>, entry after entry (there are r² of them).</summary>
+    private static void Managed(Span<float> parameters, Span<float> gradient, Span<float> firstMoment, Span<float> secondMoment,
+        float beta1, float beta2, float epsilon, float stepSize, float decayFactor, float correction2)
+    {
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            float g = gradient[i];
+            float m = beta1 * firstMoment[i] + (1 - beta1) * g;
+            float s = beta2 * secondMoment[i] + (1 - beta2) * g * g;
+            firstMoment[i] = m;
+            secondMoment[i] = s;
+            parameters[i] = parameters[i] * decayFactor - stepSize * m / (MathF.Sqrt(s / correction2) + epsilon);
+        }
     }
 
     /// <summary>

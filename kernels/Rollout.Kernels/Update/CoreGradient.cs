@@ -36,9 +36,25 @@ public static class CoreGradient
         Require.Length(fisher, (long)rank * rank, nameof(fisher));
         Require.Length(core, (long)rank * rank, nameof(core));
         Require.Length(gradient, (long)rank * rank, nameof(gradient));
-        var kernel = host.Kernel(static a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>,
-            ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(Kernel));
-        kernel(host.ReductionLaunch(rank * rank), u, v, tokenAdvantages, fisher, core, gradient, rank, klWeight);
+        host.Dispatch(
+            () => Managed(u, v, tokenAdvantages, fisher, core, gradient, rank, klWeight),
+            () =>
+            {
+                var kernel = host.Kernel(static a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>,
+                    ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(Kernel));
+                kernel(host.ReductionLaunch(rank * rank), u, v, tokenAdvantages, fisher, core, gradient, rank, klWeight);
+            });
+    }
+
+    /// <summary>The host form of <see cref="Kernel"/>: Σ_t A_t u_t v_tᵀ in float32 over blocks of tokens in parallel, then the KL term.</summary>
+    private static void Managed(ArrayView<float> u, ArrayView<float> v, ArrayView<float> tokenAdvantages,
+        ArrayView<float> fisher, ArrayView<float> core, ArrayView<float> gradient, int rank, float klWeight)
+    {
+        int tokens = (int)tokenAdvantages.Length;
+        var result = gradient.OnHost().Span;
+        OuterProducts.Sum(u.OnHost(), v.OnHost(), tokenAdvantages.OnHost(), squared: false, new IndexRange(0, tokens), rank, result);
+        Span<float> f = fisher.OnHost().Span, m = core.OnHost().Span;
+        for (int entry = 0; entry < result.Length; entry++) result[entry] = -result[entry] / tokens + klWeight * f[entry] * m[entry];
     }
 
     private static void Kernel(ArrayView<float> u, ArrayView<float> v, ArrayView<float> tokenAdvantages,

@@ -16,7 +16,7 @@ public sealed class StepOutputBuffersTests(Hosts hosts)
         using var buffers = hosts.Buffers(kind, MaxRows, MaxPositions, Vocab, Hidden);
         var logitsStart = buffers.LogitsPointer;
         var hiddenStart = buffers.HiddenStatesPointer;
-        var device = kind == AcceleratorKind.Cpu ? OrtMemoryInfoDeviceType.CPU : OrtMemoryInfoDeviceType.GPU;
+        var device = kind == AcceleratorKind.Cuda ? OrtMemoryInfoDeviceType.GPU : OrtMemoryInfoDeviceType.CPU;
 
         foreach (var (rows, positions) in new[] { (4, 3), (1, 1), (3, 1), (2, 3) })
         {
