@@ -51,19 +51,9 @@ public sealed class DecoderSession : IDisposable
     {
         if (sharedContext != null && device != ExecutionDevice.Cuda)
             throw new ArgumentException("a shared CUDA context needs ExecutionDevice.Cuda", nameof(sharedContext));
-        if (!File.Exists(onnxPath)) throw new InputException($"{onnxPath}: ONNX model not found");
-        ModelProto model;
-        try
-        {
-            using var stream = File.OpenRead(onnxPath);
-            model = ModelProto.Parser.ParseFrom(stream);
-        }
-        catch (InvalidProtocolBufferException e) { throw new InputException($"{onnxPath}: not an ONNX model ({e.Message})"); }
-
-        OutputHead head;
-        try { head = OutputHead.Find(model.Graph); }
-        catch (FormatException e) { throw new InputException($"{onnxPath}: cannot find the output head: {e.Message}"); }
-        head.ExposeHiddenStates(model.Graph);
+        var (modelBytes, head) = WithHiddenStatesOutput(onnxPath);
+        // The parsed graph is garbage now; collect it before ONNX Runtime makes its own copy of the weights (peak memory).
+        GC.Collect();
 
         var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         // The edited graph is loaded from memory, so external weights are looked up beside the original file.
@@ -82,7 +72,7 @@ public sealed class DecoderSession : IDisposable
         }
 
         InferenceSession session;
-        try { session = new InferenceSession(model.ToByteArray(), options); }
+        try { session = new InferenceSession(modelBytes, options); }
         catch (OnnxRuntimeException e) { throw new InputException($"{onnxPath}: ONNX Runtime cannot load the model ({FirstLine(e.Message)})"); }
         try
         {
@@ -90,6 +80,25 @@ public sealed class DecoderSession : IDisposable
             return new DecoderSession(session, config, DecoderSignature.Read(session, config, onnxPath), head, sharedContext);
         }
         catch { session.Dispose(); throw; }
+    }
+
+    /// <summary>The model with the output head's input added as a graph output, serialized again.</summary>
+    private static (byte[] Model, OutputHead Head) WithHiddenStatesOutput(string onnxPath)
+    {
+        if (!File.Exists(onnxPath)) throw new InputException($"{onnxPath}: ONNX model not found");
+        ModelProto model;
+        try
+        {
+            using var stream = File.OpenRead(onnxPath);
+            model = ModelProto.Parser.ParseFrom(stream);
+        }
+        catch (InvalidProtocolBufferException e) { throw new InputException($"{onnxPath}: not an ONNX model ({e.Message})"); }
+
+        OutputHead head;
+        try { head = OutputHead.Find(model.Graph); }
+        catch (FormatException e) { throw new InputException($"{onnxPath}: cannot find the output head: {e.Message}"); }
+        head.ExposeHiddenStates(model.Graph);
+        return (model.ToByteArray(), head);
     }
 
     /// <summary>
