@@ -10,10 +10,23 @@ internal static class RepoPaths
 
     public static string Gpt2Tokenizer => Path.Combine(Shared, "data", "gpt2-tokenizer");
 
-    /// <summary>A fresh empty folder under the system temp folder, for one test.</summary>
+    /// <summary>One temp folder per test process, removed when it exits, so no test leaves files behind.</summary>
+    private static readonly Lazy<string> TempRoot = new(() =>
+    {
+        var root = Path.Combine(Path.GetTempPath(), $"rollout-tests-{Environment.ProcessId}");
+        Directory.CreateDirectory(root);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(root, recursive: true); }
+            catch (IOException) { } // a file still open at exit; the OS temp cleaner gets it
+        };
+        return root;
+    });
+
+    /// <summary>A fresh empty folder under this process's temp root, for one test.</summary>
     public static string NewTempDir(string prefix)
     {
-        var dir = Path.Combine(Path.GetTempPath(), $"rollout-{prefix}-{Guid.NewGuid():N}");
+        var dir = Path.Combine(TempRoot.Value, $"{prefix}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
         return dir;
     }
