@@ -18,6 +18,7 @@ public static class Cli
         ModelCommand.Create(),
         DemoCommand.Create(),
         ScoreCommand.Create(),
+        EvalCommand.Create(),
     };
 
     public static int Run(string[] args, TextWriter output, TextWriter error)

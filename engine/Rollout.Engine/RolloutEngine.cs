@@ -46,7 +46,7 @@ public sealed class RolloutEngine : IDisposable
     /// Scores given completions as if sampled (log-probabilities, episodes, and with L2T features,
     /// probes, rewards and advantages): one prefill per completion. Completions of a prompt are consecutive and form a group.
     /// </summary>
-    public IReadOnlyList<RolloutResult> Score(IReadOnlyList<Completion> completions, GenerationOptions options) =>
+    public IReadOnlyList<RolloutResult> Score(IReadOnlyList<GivenCompletion> completions, GenerationOptions options) =>
         _generator.Score(completions, options, options.L2T == null ? null : L2T(options.L2T));
 
     /// <summary>The head's rank-r factors U_rᵀ, V_rᵀ that step features and a head core M refer to (spec §4).</summary>

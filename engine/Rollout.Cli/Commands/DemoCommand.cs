@@ -1,56 +1,61 @@
 using System.CommandLine;
-using Rollout.Engine;
+using System.Text.Json;
 using Rollout.Engine.Generation;
 using Rollout.Engine.Prompts;
 using Rollout.Engine.Sampling;
 using Rollout.Models.ModelFolder;
+using Rollout.Models.Tasks;
+using Rollout.Models.Tasks.Arith;
 
 namespace Rollout.Cli.Commands;
 
-/// <summary><c>demo</c>: the main job end to end on the embedded default model, with nothing to download.</summary>
+/// <summary>
+/// <c>demo</c>: the main job end to end on the shipped default model: held-out arithmetic problems, a group
+/// of samples each, scored for L2T (answer probes, episode rewards, advantages), written as JSONL and summarised.
+/// </summary>
 internal static class DemoCommand
 {
-    private static readonly Prompt[] Prompts =
-    [
-        new("add", "Compute 12 + 7 - 5 + 30.", null, "44", null),
-        new("chat", null, [new ChatMessage("user", "Think step by step: what is 9 + 4?")], "13", null),
-        new("code", "def fibonacci(n):\n", null, null, null),
-    ];
-
     public static Command Create()
     {
-        var model = new Option<string?>("--model") { Description = "Model folder (default: the embedded default model)" };
+        var model = new Option<string?>("--model") { Description = "Model folder (default: the shipped arithmetic model)" };
         var output = new Option<string>("--out") { Description = "Where to write the rollouts", DefaultValueFactory = _ => "demo-rollouts.jsonl" };
-        var command = new Command("demo", "Sample a few rollouts from the embedded default model and show them") { model, output };
+        var command = new Command("demo", "Sample and score a few rollouts of the default model and show them") { model, output };
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
-            var dir = parse.GetValue(model) ?? DefaultModel.EnsureBuilt();
+            var dir = parse.GetValue(model) ?? DefaultModel.Path;
             stdout.WriteLine($"model: {dir}");
-            using var engine = RolloutEngine.Open(dir);
+            using var engine = Rollout.Engine.RolloutEngine.Open(dir);
+            // One held-out problem per chain length, so the demo shows easy and hard ones.
+            var problems = Enumerable.Range(ArithGenerator.MinOperations, 4)
+                .Select(ops => new ArithGenerator(seed: 2026).Generate(DataSplit.Test, 40).First(p => p.Difficulty == ops).ToTaskProblem());
+            var prompts = engine.Encode(problems.Select(p => new Prompt(p.Id, p.Prompt, null, p.Answer, null)));
             var options = new GenerationOptions
             {
                 SamplesPerPrompt = 4,
-                MaxNewTokens = 48,
-                Sampling = new SamplingParams { Temperature = 1.0, TopP = 0.95 },
+                MaxNewTokens = 160,
+                Sampling = new SamplingParams { Temperature = 1.0 },
                 Seed = 1,
+                L2T = new L2TGeneration(),
             };
             var outPath = parse.GetValue(output)!;
-            var summary = GenerateCommand.RunToFile(engine, engine.Encode(Prompts), options, outPath, parse.InvocationConfiguration.Error);
-            foreach (var line in File.ReadLines(outPath).Take(6))
-                stdout.WriteLine(Preview(System.Text.Json.JsonDocument.Parse(line).RootElement));
-            stdout.WriteLine($"rollouts written to {outPath}");
+            var summary = GenerateCommand.RunToFile(engine, prompts, options, outPath, parse.InvocationConfiguration.Error);
+            stdout.WriteLine("prompt                 sample  r_out  J after each episode          text");
+            foreach (var line in File.ReadLines(outPath))
+                stdout.WriteLine(Preview(JsonDocument.Parse(line).RootElement));
+            stdout.WriteLine($"rollouts, rewards and advantages written to {outPath}");
             stdout.WriteLine(summary);
             return 0;
         });
         return command;
     }
 
-    private static string Preview(System.Text.Json.JsonElement rollout)
+    private static string Preview(JsonElement rollout)
     {
         var text = rollout.GetProperty("text").GetString()!.ReplaceLineEndings("⏎");
-        if (text.Length > 70) text = text[..70] + "…";
-        return $"{rollout.GetProperty("prompt_id").GetString(),-6} #{rollout.GetProperty("sample").GetInt32()} " +
-               $"{rollout.GetProperty("finish_reason").GetString(),-6} {rollout.GetProperty("token_ids").GetArrayLength(),3} tokens  {text}";
+        if (text.Length > 60) text = "…" + text[^59..];
+        var probes = rollout.GetProperty("answer_probes").EnumerateArray().Select(j => j.GetDouble().ToString("0.00"));
+        return $"{rollout.GetProperty("prompt_id").GetString(),-22} #{rollout.GetProperty("sample").GetInt32(),-5} " +
+               $"{rollout.GetProperty("outcome_reward").GetDouble(),5:0.##}  {string.Join(" ", probes),-28}  {text}";
     }
 }

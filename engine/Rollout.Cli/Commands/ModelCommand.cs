@@ -4,13 +4,14 @@ using Rollout.Engine.Model;
 using Rollout.Models.Convert;
 using Rollout.Models.ModelFolder;
 using Rollout.Models.Onnx;
+using Rollout.Models.Training;
 
 namespace Rollout.Cli.Commands;
 
 /// <summary><c>model new</c> and <c>model convert</c>: write model folders in the HF/Optimum layout.</summary>
 internal static class ModelCommand
 {
-    public static Command Create() => new("model", "Write model folders in the Hugging Face / Optimum layout") { New(), Convert() };
+    public static Command Create() => new("model", "Write model folders in the Hugging Face / Optimum layout") { New(), Convert(), TrainTask() };
 
     private static Command New()
     {
@@ -54,6 +55,33 @@ internal static class ModelCommand
         {
             var config = ModelConverter.Convert(parse.GetValue(from)!, parse.GetValue(output)!, ParseDtype(parse.GetValue(dtype)!));
             parse.InvocationConfiguration.Output.WriteLine($"converted {config.ModelType} ({config.Layers} layers, hidden {config.Hidden}, vocab {config.VocabSize}) to {parse.GetValue(output)}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command TrainTask()
+    {
+        var task = new Option<string>("--task") { Description = "Task: arith", DefaultValueFactory = _ => "arith" };
+        var output = new Option<string>("--out") { Description = "Output folder (new or empty)", Required = true };
+        var seed = new Option<int>("--seed") { Description = "Seed of data, initialisation and order", DefaultValueFactory = _ => 1 };
+        var steps = new Option<int>("--steps") { Description = "Optimizer steps", DefaultValueFactory = _ => new TaskTrainingOptions { OutputDir = "" }.Steps };
+        var size = new Option<string>("--size") { Description = "tiny | small | medium", DefaultValueFactory = _ => "small" };
+        var command = new Command("train-task", "Train a small model from scratch on a synthetic task (SFT) and write its folder") { task, output, seed, steps, size };
+        command.SetAction(parse =>
+        {
+            var stdout = parse.InvocationConfiguration.Output;
+            var result = TaskTrainer.Train(new TaskTrainingOptions
+            {
+                Task = parse.GetValue(task)!,
+                OutputDir = parse.GetValue(output)!,
+                Seed = parse.GetValue(seed),
+                Steps = parse.GetValue(steps),
+                ModelSize = Enum.TryParse<TrainerModelSize>(parse.GetValue(size), ignoreCase: true, out var s) && Enum.IsDefined(s)
+                    ? s : throw new InputException($"--size: '{parse.GetValue(size)}' is not a size (tiny, small, medium)"),
+                Log = line => { stdout.WriteLine(line); stdout.Flush(); },
+            });
+            stdout.WriteLine($"wrote {parse.GetValue(output)} ({result.ParameterCount:N0} parameters)");
             return 0;
         });
         return command;

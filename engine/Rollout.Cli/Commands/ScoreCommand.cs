@@ -48,10 +48,10 @@ internal static class ScoreCommand
         return command;
     }
 
-    private static List<Completion> ReadCompletions(string path, RolloutEngine engine, Dictionary<string, string?> answers)
+    private static List<GivenCompletion> ReadCompletions(string path, RolloutEngine engine, Dictionary<string, string?> answers)
     {
         if (!File.Exists(path)) throw new InputException($"{path}: file not found");
-        var completions = new List<Completion>();
+        var completions = new List<GivenCompletion>();
         int lineNumber = 0;
         foreach (var line in File.ReadLines(path))
         {
@@ -69,7 +69,7 @@ internal static class ScoreCommand
                     ? ids.EnumerateArray().Select(x => x.GetInt32()).ToArray()
                     : engine.Model.Tokenizer.Encode(Str(json, "completion") ?? Str(json, "text")
                         ?? throw new FormatException("no token_ids, completion or text"), addSpecialTokens: false).ToArray();
-                completions.Add(new Completion(prompt, tokens));
+                completions.Add(new GivenCompletion(prompt, tokens));
             }
             catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or KeyNotFoundException)
             {

@@ -34,7 +34,7 @@ internal sealed class Generator
     }
 
     /// <summary>Scores given completions by teacher forcing (see <see cref="TeacherForcer"/>).</summary>
-    public List<RolloutResult> Score(IReadOnlyList<Completion> completions, GenerationOptions options, L2TRuntime? l2t)
+    public List<RolloutResult> Score(IReadOnlyList<GivenCompletion> completions, GenerationOptions options, L2TRuntime? l2t)
     {
         options.Validate();
         return _teacher.Score(completions, options, l2t);

@@ -5,9 +5,6 @@ using Rollout.Engine.Tokenization;
 
 namespace Rollout.Engine.Generation;
 
-/// <summary>A completion to score: its prompt (encoded) and its token ids. Completions of one prompt form one group.</summary>
-public sealed record Completion(EncodedPrompt Prompt, int[] TokenIds);
-
 /// <summary>
 /// Scores given completions as if they had been sampled (L2T re-ranking of best-of-n outputs): one
 /// prefill of prompt + completion gives every token's logits and hidden state, hence its
@@ -18,7 +15,7 @@ internal sealed class TeacherForcer(DecoderSession session, TextTokenizer tokeni
 {
     private readonly Sampler _sampler = new();
 
-    public List<RolloutResult> Score(IReadOnlyList<Completion> completions, GenerationOptions options, L2TRuntime? l2t)
+    public List<RolloutResult> Score(IReadOnlyList<GivenCompletion> completions, GenerationOptions options, L2TRuntime? l2t)
     {
         var rows = new List<SequenceState>(completions.Count);
         for (int c = 0; c < completions.Count; c++)

@@ -111,7 +111,7 @@ public sealed class L2TGenerationTests(EngineModels models)
         using var _ = engine;
         var options = Options();
         var sampled = engine.Generate(prompts, options).ToList();
-        var scored = engine.Score(sampled.Select((r, i) => new Completion(prompts[i / 3], r.TokenIds)).ToList(), options);
+        var scored = engine.Score(sampled.Select((r, i) => new GivenCompletion(prompts[i / 3], r.TokenIds)).ToList(), options);
 
         foreach (var (a, b) in sampled.Zip(scored))
         {
