@@ -36,30 +36,28 @@ public sealed class StepKernelTests(Accelerators accelerators)
     [Theory, MemberData(nameof(Accelerators.Kinds), MemberType = typeof(Accelerators))]
     public void ScoreProjectionMatchesReference(AcceleratorKind kind)
     {
-        var host = accelerators.Get(kind);
-        var inputs = new Inputs(12);
-        var logits = inputs.Normal(Rows * Vocab, 2);
-        var tokens = inputs.Integers(Rows, Vocab);
-        var vocabBasis = inputs.Normal(Vocab * Rank, 0.05);
-        using var logitsBuffer = host.Accelerator.Allocate1D(logits);
-        using var tokensBuffer = host.Accelerator.Allocate1D(tokens);
-        using var factorBuffer = host.Accelerator.Allocate1D(vocabBasis);
-        using var statsBuffer = host.Accelerator.Allocate1D<StepStatistics>(Rows);
-        using var u = Inputs.Poisoned(host.Accelerator, Rows * Rank);
-
-        SoftmaxStatistics.Run(host, logitsBuffer.View, tokensBuffer.View, statsBuffer.View, Vocab, Temperature);
-        ScoreProjection.Run(host, logitsBuffer.View, tokensBuffer.View, statsBuffer.View, factorBuffer.View, u.View, Vocab, Rank, Temperature);
-
-        Close.Assert(ScoreProjection.Reference(logits, tokens, vocabBasis, Vocab, Rank, Temperature), u.GetAsArray1D(), "u");
+        var (logits, tokens, vocabBasis, _, u) = RunStatisticsAndScore(accelerators.Get(kind), seed: 12, logitScale: 2);
+        Close.Assert(ScoreProjection.Reference(logits, tokens, vocabBasis, Vocab, Rank, Temperature), u, "u");
     }
 
     [Theory, MemberData(nameof(Accelerators.Kinds), MemberType = typeof(Accelerators))]
     public void WidelySpreadLogitsMatchReference(AcceleratorKind kind)
     {
         // Logits hundreds apart: most exp(ℓ/τ − max) underflow float32, where the managed path flushes them to 0.
-        var host = accelerators.Get(kind);
-        var inputs = new Inputs(15);
-        var logits = inputs.Normal(Rows * Vocab, 60);
+        var (logits, tokens, vocabBasis, actual, u) = RunStatisticsAndScore(accelerators.Get(kind), seed: 15, logitScale: 60);
+        var reference = SoftmaxStatistics.Reference(logits, tokens, Vocab, Temperature);
+        Close.Assert(reference.Select(s => s.LogSumExp).ToArray(), actual.Select(s => s.LogSumExp).ToArray(), "logsumexp");
+        Close.Assert(reference.Select(s => s.RawLogProb).ToArray(), actual.Select(s => s.RawLogProb).ToArray(), "raw logprob");
+        Close.Assert(reference.Select(s => s.Entropy).ToArray(), actual.Select(s => s.Entropy).ToArray(), "entropy");
+        Close.Assert(ScoreProjection.Reference(logits, tokens, vocabBasis, Vocab, Rank, Temperature), u, "u");
+    }
+
+    /// <summary>Softmax statistics then u on fresh random rows (logits drawn with the given spread); returns inputs and both outputs.</summary>
+    private static (float[] Logits, int[] Tokens, float[] VocabBasis, StepStatistics[] Statistics, float[] U) RunStatisticsAndScore(
+        AcceleratorHost host, int seed, double logitScale)
+    {
+        var inputs = new Inputs(seed);
+        var logits = inputs.Normal(Rows * Vocab, logitScale);
         var tokens = inputs.Integers(Rows, Vocab);
         var vocabBasis = inputs.Normal(Vocab * Rank, 0.05);
         using var logitsBuffer = host.Accelerator.Allocate1D(logits);
@@ -70,13 +68,7 @@ public sealed class StepKernelTests(Accelerators accelerators)
 
         SoftmaxStatistics.Run(host, logitsBuffer.View, tokensBuffer.View, statsBuffer.View, Vocab, Temperature);
         ScoreProjection.Run(host, logitsBuffer.View, tokensBuffer.View, statsBuffer.View, factorBuffer.View, u.View, Vocab, Rank, Temperature);
-
-        var actual = statsBuffer.GetAsArray1D();
-        var reference = SoftmaxStatistics.Reference(logits, tokens, Vocab, Temperature);
-        Close.Assert(reference.Select(s => s.LogSumExp).ToArray(), actual.Select(s => s.LogSumExp).ToArray(), "logsumexp");
-        Close.Assert(reference.Select(s => s.RawLogProb).ToArray(), actual.Select(s => s.RawLogProb).ToArray(), "raw logprob");
-        Close.Assert(reference.Select(s => s.Entropy).ToArray(), actual.Select(s => s.Entropy).ToArray(), "entropy");
-        Close.Assert(ScoreProjection.Reference(logits, tokens, vocabBasis, Vocab, Rank, Temperature), u.GetAsArray1D(), "u");
+        return (logits, tokens, vocabBasis, statsBuffer.GetAsArray1D(), u.GetAsArray1D());
     }
 
     [Theory, MemberData(nameof(Accelerators.Kinds), MemberType = typeof(Accelerators))]
