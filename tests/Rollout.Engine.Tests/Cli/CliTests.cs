@@ -146,4 +146,25 @@ public sealed class CliTests(EngineModels models) : IDisposable
         Assert.Equal(2, code);
         AssertOneLineError(err, "mamba");
     }
+
+    [Fact]
+    public void Eval_with_a_zero_head_core_reports_what_the_base_model_does_and_a_bad_core_file_is_refused()
+    {
+        var model = Path.Combine(RepoPaths.Root, "models", "arith-qwen2");
+        string[] common = ["eval", "--model", model, "--problems", "12", "--problem-seed", "3"];
+        var core = Path.Combine(_dir, "core.npy");
+        using (var file = File.Create(core)) Rollout.Engine.Output.NpyWriter.Write(file, new float[8 * 8], 8, 8);
+
+        var (baseCode, baseOut, _) = Run([.. common, "--json", Path.Combine(_dir, "base.json")]);
+        var (coreCode, coreOut, coreErr) = Run([.. common, "--core", core, "--json", Path.Combine(_dir, "core.json")]);
+        Assert.Equal(0, baseCode);
+        Assert.True(coreCode == 0, coreErr);
+        Assert.Equal(File.ReadAllText(Path.Combine(_dir, "base.json")), File.ReadAllText(Path.Combine(_dir, "core.json")));
+        Assert.Contains("accuracy", baseOut);
+
+        File.WriteAllText(Path.Combine(_dir, "bad.npy"), "not numpy");
+        var (badCode, _, badErr) = Run([.. common, "--core", Path.Combine(_dir, "bad.npy")]);
+        Assert.Equal(2, badCode);
+        AssertOneLineError(badErr, "bad.npy");
+    }
 }
