@@ -16,7 +16,7 @@ internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] pro
     private readonly List<float> _u = [];
     private readonly List<float> _v = [];
     private readonly int _probeReserve = probe?.Length ?? 0;
-    private Segmentation? _segmentation;
+    private (DecodedText Text, Segmentation Episodes)? _decoded;
     private readonly StopStrings? _stopStrings = options.StopStrings.Count > 0 ? new StopStrings(options.StopStrings) : null;
     private readonly List<float> _logprobs = [];
     private readonly List<float> _rawLogprobs = [];
@@ -65,16 +65,19 @@ internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] pro
     /// <summary>Probe contexts: before the first episode, then after each episode's last token (spec §3).</summary>
     public ProbeJob ProbeJob(TextTokenizer tokenizer, EpisodeSpec episodes)
     {
-        var spans = Segment(tokenizer, episodes).Episodes;
+        var spans = Decode(tokenizer, episodes).Episodes.Episodes;
         int[] contexts = [spans[0].Start, .. spans.Select(e => e.End)];
         return new ProbeJob(Retained!, PromptMask, Prompt.TokenIds, Tokens.ToArray(), contexts, Probe!);
     }
 
-    private Segmentation Segment(TextTokenizer tokenizer, EpisodeSpec episodes)
+    /// <summary>The completion's text with per-token offsets, and its episodes; computed once (probes and the result both need them).</summary>
+    private (DecodedText Text, Segmentation Episodes) Decode(TextTokenizer tokenizer, EpisodeSpec episodes)
     {
-        if (_segmentation != null) return _segmentation;
+        if (_decoded is { } done) return done;
         var decoded = tokenizer.DecodeWithOffsets(Tokens.ToArray());
-        return _segmentation = EpisodeSegmenter.Segment(episodes, decoded.Text, decoded.TokenStarts, decoded.TokenEnds);
+        var value = (decoded, EpisodeSegmenter.Segment(episodes, decoded.Text, decoded.TokenStarts, decoded.TokenEnds));
+        _decoded = value;
+        return value;
     }
 
     private int? FindStopString(TextTokenizer tokenizer)
@@ -89,8 +92,8 @@ internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] pro
     {
         var ids = Tokens.ToArray();
         // Episodes are found in the text of every completion token; the reported text drops the EOS and any stop string.
-        var segmentation = Segment(tokenizer, episodes);
-        var text = tokenizer.Decode(Finish == FinishReason.Eos ? ids.AsSpan(0, ids.Length - 1) : ids);
+        var (decoded, segmentation) = Decode(tokenizer, episodes);
+        var text = Finish == FinishReason.Eos ? decoded.Text[..decoded.TokenStarts[^1]] : decoded.Text;
         if (_textEnd is int end) text = text[..Math.Min(end, text.Length)];
         return new RolloutResult(Prompt.Id, Sample, Prompt.TokenIds, ids, text, Finish ?? FinishReason.Length,
             _logprobs.ToArray(), _rawLogprobs.ToArray(), _entropies.ToArray(), segmentation.Episodes, segmentation.FormatOk,
