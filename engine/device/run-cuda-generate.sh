@@ -10,23 +10,18 @@
 set -euo pipefail
 parts="$1" archive="$2"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/../../device/common.sh"
 export PATH="$PWD/.publish/tools:$PATH"
-mkdir -p "$work/ort" "$work/cli"
-cat "$parts"/part-* | zstd -dq | tar -x -C "$work/ort"
-tar -xzf "$archive" -C "$work/cli"
-find "$work/ort" -name 'libonnxruntime*.so' -exec cp {} "$work/cli/" \;
-cp -r models/arith-qwen2 "$work/cli/"
-cuda_libs="$(python3 -c '
-import glob, importlib.util, os
-spec = importlib.util.find_spec("nvidia")
-roots = spec.submodule_search_locations if spec else []
-print(":".join(sorted({d for r in roots for d in glob.glob(os.path.join(r, "**", "lib"), recursive=True)})))' 2>/dev/null || true)"
-export LD_LIBRARY_PATH="$work/cli${cuda_libs:+:$cuda_libs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+cli="$(unpack_app "$archive" "$work")"
+cp "$(ort_gpu_folder "$parts" "$work/ort")"/libonnxruntime*.so "$cli/"
+cp -r models/arith-qwen2 "$cli/"
+cuda_libs="$(cuda_library_path)"
+export LD_LIBRARY_PATH="$cli${cuda_libs:+:$cuda_libs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 out="${OUT:-$work}"
 head -64 models/arith-qwen2/test.jsonl > "$work/prompts.jsonl"
 for device in cpu cuda; do
   echo "== $device =="
-  "$work/cli/rollout" generate --model models/arith-qwen2 --prompts "$work/prompts.jsonl" --out "$out/$device.jsonl" \
+  "$cli/rollout" generate --model models/arith-qwen2 --prompts "$work/prompts.jsonl" --out "$out/$device.jsonl" \
     --n 8 --temperature 1.0 --seed 1 --max-new-tokens 160 --batch-size 64 --l2t --device "$device"
 done
 python3 - "$out/cpu.jsonl" "$out/cuda.jsonl" <<'PY'

@@ -18,6 +18,7 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "$repo/device/common.sh"
 exe_name=Rollout.Interop.Tests
 ort_gpu_libs=(libonnxruntime.so libonnxruntime_providers_shared.so libonnxruntime_providers_cuda.so)
 provider_test=SharedCudaSessionTests
@@ -42,26 +43,11 @@ pack_ort_gpu() {
   ls -l "$out"
 }
 
-# Unpacks ORT_GPU into $1 unless it already holds the libraries.
-ort_gpu_folder() {
-  local source="$1" into="$2"
-  if [[ -f "$source/libonnxruntime_providers_cuda.so" ]]; then echo "$source"; return; fi
-  compgen -G "$source/ort-gpu.tar.zst.part-*" >/dev/null || { echo "no ONNX Runtime GPU libraries or parts in $source" >&2; exit 2; }
-  mkdir -p "$into"
-  cat "$source"/ort-gpu.tar.zst.part-* | zstd -d -q | tar -xf - -C "$into"
-  echo "$into"
-}
-
 run() {
   local source="$1" ort_gpu="${2:-}"
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' EXIT
-  local folder="$source"
-  if [[ -f "$source" ]]; then
-    folder="$work/app"
-    mkdir "$folder"
-    tar -xzf "$source" -C "$folder"
-  fi
+  local folder; folder="$(unpack_app "$source" "$work")"
   local exe="$folder/$exe_name"
   [[ -x "$exe" ]] || { echo "no $exe_name executable in $source" >&2; exit 2; }
 
@@ -71,11 +57,7 @@ run() {
     for lib in "${ort_gpu_libs[@]}"; do cp "$libs/$lib" "$folder/"; done
     # The provider links libcudart/libcublas/libcublasLt.so.13, libcurand.so.10 and cuDNN 9: the nvidia-* pip
     # packages' lib folders, wherever python3 finds the `nvidia` namespace.
-    local cuda_libs; cuda_libs="$(python3 -c '
-import glob, importlib.util, os
-spec = importlib.util.find_spec("nvidia")
-roots = spec.submodule_search_locations if spec else []
-print(":".join(sorted({d for r in roots for d in glob.glob(os.path.join(r, "**", "lib"), recursive=True)})))' 2>/dev/null || true)"
+    local cuda_libs; cuda_libs="$(cuda_library_path)"
     [[ -n "$cuda_libs" ]] || echo "warning: no nvidia-* pip libraries found by python3; the CUDA provider may not load" >&2
     export LD_LIBRARY_PATH="$folder${cuda_libs:+:$cuda_libs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   fi

@@ -12,6 +12,7 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "$repo/device/common.sh"
 exe_name=Rollout.Kernels.Tests
 
 pack() {
@@ -26,12 +27,7 @@ run() {
   local source="$1"; shift
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' EXIT
-  local folder="$source"
-  if [[ -f "$source" ]]; then
-    folder="$work/app"
-    mkdir "$folder"
-    tar -xzf "$source" -C "$folder"
-  fi
+  local folder; folder="$(unpack_app "$source" "$work")"
   local exe="$folder/$exe_name"
   [[ -x "$exe" ]] || { echo "no $exe_name executable in $source" >&2; exit 2; }
 
