@@ -16,13 +16,21 @@ public static class BenchModels
             vocab: 2048, seed: 1, dir, WeightDtype.Float32, maxPositions: 512)),
     ];
 
+    /// <summary>The shipped arithmetic model (models/arith-qwen2), benched on its own task (<see cref="WorkerRequest.IsTask"/>).</summary>
+    public const string ArithTask = DefaultModel.FolderName;
+
     public static IReadOnlyList<(string Name, string Dir)> Ensure(string cacheDir, IEnumerable<string> names)
     {
         var result = new List<(string, string)>();
         foreach (var name in names)
         {
+            if (name == ArithTask)
+            {
+                result.Add((name, DefaultModel.Path));
+                continue;
+            }
             var (_, write) = All.FirstOrDefault(m => m.Name == name);
-            if (write == null) throw new ArgumentException($"unknown bench model '{name}' ({string.Join(", ", All.Select(m => m.Name))})");
+            if (write == null) throw new ArgumentException($"unknown bench model '{name}' ({string.Join(", ", All.Select(m => m.Name).Append(ArithTask))})");
             var dir = Path.Combine(cacheDir, name);
             if (!File.Exists(Path.Combine(dir, ModelFolderWriter.OnnxFile)))
             {

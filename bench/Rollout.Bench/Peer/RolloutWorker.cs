@@ -7,7 +7,8 @@ using Rollout.Engine.Sampling;
 namespace Rollout.Bench.Peer;
 
 /// <summary>
-/// Times this engine: greedy, EOS ignored so every row generates exactly the budget. With
+/// Times this engine: greedy, EOS ignored so every row generates exactly the budget (or, for the task
+/// workload, sampled groups ending at EOS; see <see cref="WorkerRequest.IsTask"/>). With
 /// <paramref name="l2t"/>, the same generation also scores every rollout (features, probes, rewards).
 /// </summary>
 public static class RolloutWorker
@@ -18,9 +19,11 @@ public static class RolloutWorker
         var prompts = engine.Encode(request.Prompts.Select((text, i) => new Prompt($"p{i}", text, null, request.Answers[i], null)));
         GenerationOptions Options(int newTokens) => new()
         {
-            Sampling = new SamplingParams { Greedy = true },
+            Sampling = request.IsTask ? new SamplingParams { Temperature = 1.0 } : new SamplingParams { Greedy = true },
+            SamplesPerPrompt = request.IsTask ? WorkerRequest.TaskSamples : 1,
+            Seed = 1,
             MaxNewTokens = newTokens,
-            IgnoreEos = true,
+            IgnoreEos = !request.IsTask,
             BatchSize = request.Batch,
             L2T = l2t ? new L2TGeneration() : null,
         };

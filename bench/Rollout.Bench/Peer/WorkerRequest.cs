@@ -1,8 +1,15 @@
+using Rollout.Models.Tasks;
+using Rollout.Models.Tasks.Arith;
+
 namespace Rollout.Bench.Peer;
 
 /// <summary>What a worker process generates: the same prompts, batch and budget for every engine.</summary>
 public sealed record WorkerRequest(string ModelDir, string ModelName, int Batch, int NewTokens)
 {
+    /// <summary>Problems in the task workload, each sampled <see cref="TaskSamples"/> times.</summary>
+    public const int TaskProblems = 64;
+    public const int TaskSamples = 8;
+
     /// <summary>Prompts of distinct lengths on purpose, so left padding is exercised; answers feed the L2T probes.</summary>
     private static readonly (string Text, string Answer)[] PromptSet =
     [
@@ -12,6 +19,17 @@ public sealed record WorkerRequest(string ModelDir, string ModelName, int Batch,
         ("Once upon a time, in a small village by the sea,", "there lived an old fisherman"),
     ];
 
-    public string[] Prompts => Enumerable.Range(0, Batch).Select(i => PromptSet[i % PromptSet.Length].Text).ToArray();
-    public string[] Answers => Enumerable.Range(0, Batch).Select(i => PromptSet[i % PromptSet.Length].Answer).ToArray();
+    /// <summary>
+    /// The shipped arithmetic model runs the workload it was trained for instead of fixed-length greedy text:
+    /// held-out problems, <see cref="TaskSamples"/> samples each at temperature 1, each rollout ending at EOS.
+    /// </summary>
+    public bool IsTask => ModelName == BenchModels.ArithTask;
+
+    public string[] Prompts => IsTask ? TaskSet.Select(p => p.Prompt).ToArray() : FixedSet.Select(p => p.Text).ToArray();
+    public string[] Answers => IsTask ? TaskSet.Select(p => p.Answer).ToArray() : FixedSet.Select(p => p.Answer).ToArray();
+
+    private IEnumerable<(string Text, string Answer)> FixedSet => Enumerable.Range(0, Batch).Select(i => PromptSet[i % PromptSet.Length]);
+
+    private static IEnumerable<TaskProblem> TaskSet =>
+        new ArithGenerator(seed: 2026).Generate(DataSplit.Test, TaskProblems).Select(p => p.ToTaskProblem());
 }
