@@ -19,7 +19,7 @@ internal sealed class RolloutFinisher(DecoderSession session, TextTokenizer toke
         try
         {
             var results = rows.Select(r => r.ToResult(tokenizer, options.Episodes)).ToList();
-            return l2t == null ? results : Score(results, RunProbes(rows, options), rows.Select(r => r.Prompt.Answer).ToList(), options, l2t);
+            return l2t == null ? results : Score(results, RunProbes(rows, options, l2t), rows.Select(r => r.Prompt.Answer).ToList(), options, l2t);
         }
         finally
         {
@@ -27,12 +27,12 @@ internal sealed class RolloutFinisher(DecoderSession session, TextTokenizer toke
         }
     }
 
-    private double[]?[] RunProbes(List<SequenceState> rows, GenerationOptions options)
+    private double[]?[] RunProbes(List<SequenceState> rows, GenerationOptions options, L2TRuntime l2t)
     {
         var probed = rows.Select((r, i) => (r, i)).Where(x => x.r.Probe != null).ToList();
         var results = new double[]?[rows.Count];
         if (probed.Count == 0) return results;
-        var probes = new AnswerProbes(session, options.Sampling.PolicyTemperature, padTokenId, maxRows: Math.Max(options.BatchSize, 8));
+        var probes = new AnswerProbes(session, options.Sampling.PolicyTemperature, padTokenId, maxRows: Math.Max(options.BatchSize, 8), l2t.Features);
         var values = probes.Run(probed.Select(x => x.r.ProbeJob(tokenizer, options.Episodes)).ToList());
         for (int j = 0; j < probed.Count; j++) results[probed[j].i] = values[j];
         return results;

@@ -67,7 +67,7 @@ internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] pro
     {
         var spans = Decode(tokenizer, episodes).Episodes.Episodes;
         int[] contexts = [spans[0].Start, .. spans.Select(e => e.End)];
-        return new ProbeJob(Retained!, PromptMask, Prompt.TokenIds, Tokens.ToArray(), contexts, Probe!);
+        return new ProbeJob(Retained!, PromptMask, Prompt.TokenIds, Tokens.ToArray(), _logprobs.ToArray(), contexts, Probe!);
     }
 
     /// <summary>The completion's text with per-token offsets, and its episodes; computed once (probes and the result both need them).</summary>

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using Rollout.Engine.Features;
 using Rollout.Engine.Model;
 
 namespace Rollout.Engine.Probes;
@@ -6,86 +8,104 @@ namespace Rollout.Engine.Probes;
 public sealed record ProbeTokens(int[] Cue, int[] Answer)
 {
     public int Length => Cue.Length + Answer.Length;
+
+    /// <summary>Cue then answer: the tokens that follow a probe's context.</summary>
+    public int[] All { get; } = [.. Cue, .. Answer];
 }
 
 /// <summary>
-/// One finished rollout's material for the probes: its KV cache row as generation left it (the
-/// padded prompt and every completion token but the last), the prompt's padded mask, and the context
-/// lengths L_0..L_K (completion tokens) after which J is measured.
+/// One finished rollout's material for the probes: its KV cache row (the padded prompt and at least every
+/// completion token but the last), the prompt's padded mask, the completion with the policy log-probabilities
+/// the sampler reported for it, and the context lengths L_0..L_K (completion tokens) after which J is measured.
 /// </summary>
-public sealed record ProbeJob(KvCache Cache, long[] PromptMask, int[] PromptTokens, int[] Completion, int[] ContextLengths, ProbeTokens Probe);
+public sealed record ProbeJob(KvCache Cache, long[] PromptMask, int[] PromptTokens, int[] Completion, float[] Logprobs,
+    int[] ContextLengths, ProbeTokens Probe);
 
 /// <summary>
 /// The answer probes of L2T-SPEC §3: J(c) = exp(mean_j log π(y*_j | c, cue, y*_&lt;j)), teacher-forced
-/// after each context c. A probe continues from its rollout's cached prefix (only the uncached tail of
-/// c, the cue and the answer are fed), and probes of many rollouts run together, their caches gathered
-/// into one zero-padded batch whose padding is masked out.
+/// after each context c. Nothing is computed twice:
+/// <list type="bullet">
+/// <item>a probe continues from its rollout's cached prefix, and where the rollout itself went on with the
+/// cue (and answer), from there: those tokens are cached, and the answer tokens the rollout sampled already
+/// have their log-probabilities (the final probe of a well-formatted rollout usually costs nothing);</item>
+/// <item>probes with the same context (prompt and completion prefix), such as J_0 of a group whose samples
+/// begin alike, are computed once;</item>
+/// <item>the rest run together, their caches gathered into zero-padded batches (similar lengths side by side)
+/// whose padding is masked out, feeding only what the cache lacks up to the last answer token's predecessor.</item>
+/// </list>
+/// With a head core, the probes' logits get the same shift as the sampler's, so J is measured under the policy.
 /// </summary>
-public sealed class AnswerProbes(DecoderSession session, double temperature, long padTokenId, int maxRows)
+public sealed class AnswerProbes(DecoderSession session, double temperature, long padTokenId, int maxRows, FeatureExtractor? coreShift)
 {
     /// <summary>J values, one array per job, one entry per context length.</summary>
     public double[][] Run(IReadOnlyList<ProbeJob> jobs)
     {
         var results = jobs.Select(j => new double[j.ContextLengths.Length]).ToArray();
-        var probes = jobs.SelectMany((job, j) => job.ContextLengths.Select((_, k) => (Job: j, K: k))).ToList();
-        foreach (var chunk in probes.Chunk(maxRows))
-            RunChunk(jobs, chunk, results);
+        var distinct = new Dictionary<ProbeContext, ProbePlan>();
+        var copies = new List<(ProbeContext Context, int Job, int K)>();
+        for (int j = 0; j < jobs.Count; j++)
+            for (int k = 0; k < jobs[j].ContextLengths.Length; k++)
+            {
+                var context = new ProbeContext(jobs[j], jobs[j].ContextLengths[k]);
+                var plan = ProbePlan.For(jobs[j], j, k);
+                // Of probes with one context, the one whose rollout already holds most of it is computed.
+                if (!distinct.TryGetValue(context, out var chosen) || plan.Fed.Length < chosen.Fed.Length) distinct[context] = plan;
+                copies.Add((context, j, k));
+            }
+
+        var values = new Dictionary<ProbePlan, double>(ReferenceEqualityComparer.Instance);
+        var toRun = new List<ProbePlan>();
+        foreach (var plan in distinct.Values)
+        {
+            if (plan.Fed.Length == 0) values[plan] = plan.J(jobs[plan.Job], runLogProbs: []);
+            else toRun.Add(plan);
+        }
+        foreach (var chunk in toRun.OrderByDescending(p => p.Past).Chunk(maxRows))
+            RunChunk(jobs, chunk, values);
+        foreach (var (context, j, k) in copies) results[j][k] = values[distinct[context]];
         return results;
     }
 
-    private void RunChunk(IReadOnlyList<ProbeJob> jobs, (int Job, int K)[] chunk, double[][] results)
+    private void RunChunk(IReadOnlyList<ProbeJob> jobs, ProbePlan[] chunk, Dictionary<ProbePlan, double> values)
     {
-        var rows = chunk.Select(p => Layout(jobs[p.Job], jobs[p.Job].ContextLengths[p.K])).ToArray();
-        int pastLength = rows.Max(r => r.Past);
-        int newLength = rows.Max(r => r.Tokens.Length);
+        int pastLength = chunk.Max(p => p.Past);
+        int newLength = chunk.Max(p => p.Fed.Length);
         int total = pastLength + newLength;
         var ids = new long[chunk.Length * newLength];
         var mask = new long[chunk.Length * total];
         var positions = new long[chunk.Length * newLength];
         for (int i = 0; i < chunk.Length; i++)
         {
-            var (job, row) = (jobs[chunk[i].Job], rows[i]);
+            var (plan, job) = (chunk[i], jobs[chunk[i].Job]);
             var rowMask = mask.AsSpan(i * total, total);
-            for (int t = 0; t < row.Past; t++) rowMask[t] = t < job.PromptMask.Length ? job.PromptMask[t] : 1;
-            rowMask.Slice(pastLength, row.Tokens.Length).Fill(1);
+            for (int t = 0; t < plan.Past; t++) rowMask[t] = t < job.PromptMask.Length ? job.PromptMask[t] : 1;
+            rowMask.Slice(pastLength, plan.Fed.Length).Fill(1);
             int padding = job.PromptMask.Length - job.PromptTokens.Length;
             for (int t = 0; t < newLength; t++)
             {
-                bool real = t < row.Tokens.Length;
-                ids[i * newLength + t] = real ? row.Tokens[t] : padTokenId;
-                positions[i * newLength + t] = real ? row.Past + t - padding : 0;
+                bool real = t < plan.Fed.Length;
+                ids[i * newLength + t] = real ? plan.Fed[t] : padTokenId;
+                positions[i * newLength + t] = real ? plan.Past + t - padding : 0;
             }
         }
 
-        using var past = KvCache.Gather(rows.Select((r, i) => (jobs[chunk[i].Job].Cache, r.Past)).ToList(), pastLength);
-        using var step = session.Run(ids, mask, positions, newLength, past, withHiddenStates: false);
+        using var past = KvCache.Gather(chunk.Select(p => (jobs[p.Job].Cache, p.Past)).ToList(), pastLength);
+        using var step = session.Run(ids, mask, positions, newLength, past, withHiddenStates: coreShift is { HasCore: true });
         using var present = step.Present;
-        for (int i = 0; i < chunk.Length; i++)
+        // The rows that predict an answer token the rollout did not sample, in chunk order.
+        var sources = chunk.SelectMany((p, i) => p.RunPositions.Select(position => (Row: i, Position: position))).ToList();
+        if (coreShift is { HasCore: true }) coreShift.Prepare(step, sources, writtenInPlace: false);
+        int source = 0;
+        foreach (var plan in chunk)
         {
-            var (job, row) = (jobs[chunk[i].Job], rows[i]);
-            double sum = 0;
-            var answer = job.Probe.Answer;
-            for (int j = 0; j < answer.Length; j++)
-                sum += LogProb(step.Logits(i, row.FirstAnswer + j - 1), answer[j]);
-            results[chunk[i].Job][chunk[i].K] = Math.Exp(sum / answer.Length);
+            var logProbs = new double[plan.RunPositions.Length];
+            for (int j = 0; j < logProbs.Length; j++, source++)
+            {
+                var logits = coreShift is { HasCore: true } ? coreShift.ShiftedLogits(source) : step.Logits(sources[source].Row, sources[source].Position);
+                logProbs[j] = LogProb(logits, plan.RunTokens[j]);
+            }
+            values[plan] = plan.J(jobs[plan.Job], logProbs);
         }
-    }
-
-    /// <summary>
-    /// Which cached positions a probe reuses and which tokens it feeds. The sequence is the padded
-    /// prompt then the completion; the context ends at <c>padded prompt + contextLength</c>. At least one
-    /// context token is fed again so that the first cue (or answer) token has logits predicting it.
-    /// </summary>
-    private (int Past, int[] Tokens, int FirstAnswer) Layout(ProbeJob job, int contextLength)
-    {
-        int promptWidth = job.PromptMask.Length;
-        int end = promptWidth + contextLength;
-        int past = Math.Min(end, job.Cache.Length) - 1;
-        int padding = promptWidth - job.PromptTokens.Length;
-        var tail = Enumerable.Range(past, end - past)
-            .Select(i => i < promptWidth ? job.PromptTokens[i - padding] : job.Completion[i - promptWidth]);
-        var tokens = tail.Concat(job.Probe.Cue).Concat(job.Probe.Answer).ToArray();
-        return (past, tokens, end - past + job.Probe.Cue.Length);
     }
 
     private double LogProb(ReadOnlySpan<float> logits, int token)
@@ -95,5 +115,67 @@ public sealed class AnswerProbes(DecoderSession session, double temperature, lon
         double sum = 0;
         foreach (var l in logits) sum += Math.Exp(l / temperature - max);
         return logits[token] / temperature - max - Math.Log(sum);
+    }
+
+    /// <summary>A probe's input up to its cue: the prompt's tokens and the first <c>Length</c> completion tokens (and which probe follows).</summary>
+    private readonly record struct ProbeContext(ProbeJob Job, int Length)
+    {
+        private ReadOnlySpan<int> Completion => Job.Completion.AsSpan(0, Length);
+
+        public bool Equals(ProbeContext other) =>
+            Length == other.Length
+            && Job.PromptTokens.AsSpan().SequenceEqual(other.Job.PromptTokens)
+            && Completion.SequenceEqual(other.Completion)
+            && Job.Probe.Cue.AsSpan().SequenceEqual(other.Job.Probe.Cue)
+            && Job.Probe.Answer.AsSpan().SequenceEqual(other.Job.Probe.Answer);
+
+        public override int GetHashCode()
+        {
+            var hash = new HashCode();
+            hash.AddBytes(MemoryMarshal.AsBytes(Job.PromptTokens.AsSpan()));
+            hash.AddBytes(MemoryMarshal.AsBytes(Completion));
+            hash.AddBytes(MemoryMarshal.AsBytes(Job.Probe.All.AsSpan()));
+            return hash.ToHashCode();
+        }
+    }
+
+    /// <summary>
+    /// How one probe is computed. With c = cue + answer following a context of L completion tokens, and m = how
+    /// many of c the rollout itself sampled next: answer tokens among those m take the rollout's log-probabilities;
+    /// the others need logits, so the tokens before them are fed, continuing from <see cref="Past"/> cached
+    /// positions (padded prompt coordinates) — the context and the matched tokens, as far as the cache holds them.
+    /// When the cue is empty and nothing matched, the context's last token is fed again for the first answer token's logits.
+    /// </summary>
+    /// <param name="Fed">The tokens run (empty when the rollout holds the whole probe).</param>
+    /// <param name="RunPositions">Where in <paramref name="Fed"/> the logits of each computed answer token are.</param>
+    /// <param name="RunTokens">Those answer tokens.</param>
+    /// <param name="FromRollout">Completion indices of the answer tokens the rollout sampled.</param>
+    private sealed record ProbePlan(int Job, int K, int Past, int[] Fed, int[] RunPositions, int[] RunTokens, int[] FromRollout)
+    {
+        public static ProbePlan For(ProbeJob job, int jobIndex, int k)
+        {
+            int length = job.ContextLengths[k];
+            var probe = job.Probe.All;
+            int cue = job.Probe.Cue.Length, n = probe.Length;
+            int matched = 0;
+            while (matched < n && length + matched < job.Completion.Length && job.Completion[length + matched] == probe[matched]) matched++;
+
+            int firstComputed = Math.Max(matched, cue);
+            var fromRollout = Enumerable.Range(cue, Math.Max(0, matched - cue)).Select(i => length + i).ToArray();
+            if (firstComputed >= n) return new ProbePlan(jobIndex, k, 0, [], [], [], fromRollout);
+
+            int promptWidth = job.PromptMask.Length;
+            // First probe index fed: the predecessor of the first computed answer token, or the first token the cache lacks.
+            int start = Math.Min(Math.Min(firstComputed - 1, matched), job.Cache.Length - promptWidth - length);
+            var fed = new int[n - 1 - start];
+            for (int i = start; i < n - 1; i++)
+                fed[i - start] = i >= 0 ? probe[i] : length > 0 ? job.Completion[length - 1] : job.PromptTokens[^1];
+            var runPositions = Enumerable.Range(firstComputed, n - firstComputed).Select(i => i - 1 - start).ToArray();
+            return new ProbePlan(jobIndex, k, promptWidth + length + start, fed, runPositions, probe[firstComputed..], fromRollout);
+        }
+
+        /// <summary>J from the computed answer tokens' log-probabilities and the rollout's for the rest.</summary>
+        public double J(ProbeJob job, double[] runLogProbs) =>
+            Math.Exp((FromRollout.Sum(t => (double)job.Logprobs[t]) + runLogProbs.Sum()) / job.Probe.Answer.Length);
     }
 }

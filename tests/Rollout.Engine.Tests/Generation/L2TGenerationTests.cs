@@ -3,7 +3,9 @@ using Rollout.Engine.Prompts;
 using Rollout.Engine.Sampling;
 using Rollout.Engine.Tests.Support;
 using Rollout.Kernels;
+using Rollout.Kernels.Svd;
 using Rollout.Models.Reference;
+using Rollout.Models.Weights;
 
 namespace Rollout.Engine.Tests.Generation;
 
@@ -32,30 +34,71 @@ public sealed class L2TGenerationTests(EngineModels models)
     {
         var (engine, prompts) = Open(models.Dir(arch), ("Compute 12 + 7.", "19"), ("A longer prompt: compute 3 - 1 + 5 and show the steps.", "7"));
         using var _ = engine;
-        var tokenizer = engine.Model.Tokenizer;
-        var weights = models.Weights(arch);
         foreach (var (r, prompt) in engine.Generate(prompts, Options()).Select((r, i) => (r, prompts[i / 3])))
+            AssertProbesEqualReference(engine, models.Weights(arch), prompt, r, Settings);
+    }
+
+    [Theory]
+    [InlineData("llama", "</think>\n#### ", false)]
+    [InlineData("qwen2", "", false)]
+    [InlineData("gpt2", "</think>\n#### ", true)]
+    public void Probes_that_continue_inside_the_rollout_or_share_a_context_equal_the_reference(string arch, string cue, bool withCore)
+    {
+        // Completions that go on with the cue and the right answer (the final probe is the rollout's own tokens),
+        // the cue and a wrong answer (only the answer is fed), one that stops inside the cue, and a duplicate
+        // (every probe shared). With an empty cue, J_0 feeds its context's last token again.
+        var settings = Settings with { AnswerCue = cue, Core = withCore ? Enumerable.Range(0, 36).Select(i => 0.3f * MathF.Sin(i)).ToArray() : null };
+        var (engine, prompts) = Open(models.Dir(arch), ("Compute 12 + 7.", "19"));
+        using var _ = engine;
+        var tokenizer = engine.Model.Tokenizer;
+        int[] Encode(string text) => tokenizer.Encode(text, addSpecialTokens: false).ToArray();
+        var reasoning = Encode("<think><episode_1>12 + 7 = 19</episode_1>");
+        int[] right = [.. reasoning, .. Encode(cue + "19")], wrong = [.. reasoning, .. Encode(cue + "20")];
+        int[][] completions = [right, right, wrong, right[..(reasoning.Length + Math.Max(1, Encode(cue).Length - 1))]];
+        var options = Options() with { L2T = settings };
+        var scored = engine.Score(completions.Select(c => new GivenCompletion(prompts[0], c)).ToList(), options);
+        foreach (var r in scored) AssertProbesEqualReference(engine, models.Weights(arch), prompts[0], r, settings);
+    }
+
+    /// <summary>Each J of <paramref name="r"/> against the float64 reference forward of prompt + context + cue + answer (with the head-core shift when set).</summary>
+    private static void AssertProbesEqualReference(RolloutEngine engine, ModelWeights weights, EncodedPrompt prompt, RolloutResult r, L2TGeneration settings)
+    {
+        var tokenizer = engine.Model.Tokenizer;
+        var probes = r.Score!.AnswerProbes!;
+        int[] contexts = [r.Episodes[0].Start, .. r.Episodes.Select(e => e.End)];
+        Assert.Equal(contexts.Length, probes.Length);
+        // y* is what cue + answer, encoded together, adds to the cue's own encoding.
+        var cue = tokenizer.Encode(settings.AnswerCue, addSpecialTokens: false);
+        var joint = tokenizer.Encode(settings.AnswerCue + prompt.Answer, addSpecialTokens: false);
+        int shared = cue.Zip(joint).TakeWhile(p => p.First == p.Second).Count();
+        var cueFed = joint.Take(shared).ToArray();
+        var answer = joint.Skip(shared).ToArray();
+        var factors = settings.Core != null ? engine.HeadFactors(settings) : null;
+        for (int k = 0; k < contexts.Length; k++)
         {
-            var probes = r.Score!.AnswerProbes!;
-            int[] contexts = [r.Episodes[0].Start, .. r.Episodes.Select(e => e.End)];
-            Assert.Equal(contexts.Length, probes.Length);
-            // y* is what cue + answer, encoded together, adds to the cue's own encoding.
-            var cue = tokenizer.Encode(Settings.AnswerCue, addSpecialTokens: false);
-            var joint = tokenizer.Encode(Settings.AnswerCue + prompt.Answer, addSpecialTokens: false);
-            int shared = cue.Zip(joint).TakeWhile(p => p.First == p.Second).Count();
-            var cueFed = joint.Take(shared).ToArray();
-            var answer = joint.Skip(shared).ToArray();
-            for (int k = 0; k < contexts.Length; k++)
+            var sequence = prompt.TokenIds.Concat(r.TokenIds.Take(contexts[k])).Concat(cueFed).Concat(answer).ToArray();
+            var forward = ReferenceForward.Run(weights, sequence);
+            int first = sequence.Length - answer.Length;
+            double mean = Enumerable.Range(0, answer.Length).Average(j =>
             {
-                var sequence = prompt.TokenIds.Concat(r.TokenIds.Take(contexts[k])).Concat(cueFed).Concat(answer).ToArray();
-                var logits = ReferenceForward.Run(weights, sequence).Logits;
-                int first = sequence.Length - answer.Length;
-                double mean = Enumerable.Range(0, answer.Length).Average(j => ReferenceLogits.LogSoftmax(logits[first + j - 1], answer[j], 0.8));
-                Assert.Equal(Math.Exp(mean), probes[k], 1e-4);
-            }
-            // ΔI telescopes: the episodes' fit gains add up to J_K − J_0.
-            Assert.Equal(probes[^1] - probes[0], r.Score.Episodes.Sum(e => e.FitGain), 1e-9);
+                int at = first + j - 1;
+                var logits = factors == null ? forward.Logits[at] : Shifted(forward.Logits[at], forward.Hidden[at], factors, settings.Core!);
+                return ReferenceLogits.LogSoftmax(logits, answer[j], 0.8);
+            });
+            // log J (the mean log-probability): J itself is ~1/V on these random models, too small for an absolute tolerance.
+            Assert.Equal(mean, Math.Log(probes[k]), 1e-4);
         }
+        // ΔI telescopes: the episodes' fit gains add up to J_K − J_0.
+        Assert.Equal(probes[^1] - probes[0], r.Score.Episodes.Sum(e => e.FitGain), 1e-9);
+    }
+
+    /// <summary>ℓ + U_r (M V_rᵀ h) in float64 (spec §6).</summary>
+    private static double[] Shifted(double[] logits, double[] hidden, HeadFactors factors, float[] core)
+    {
+        int rank = factors.Rank;
+        var v = Enumerable.Range(0, rank).Select(b => Enumerable.Range(0, factors.Width).Sum(i => (double)factors.HiddenBasis[b * factors.Width + i] * hidden[i])).ToArray();
+        var s = Enumerable.Range(0, rank).Select(a => Enumerable.Range(0, rank).Sum(b => core[a * rank + b] * v[b])).ToArray();
+        return logits.Select((l, i) => l + Enumerable.Range(0, rank).Sum(a => factors.VocabBasis[a * factors.Vocab + i] * s[a])).ToArray();
     }
 
     [Fact]
