@@ -82,7 +82,7 @@ public static class HeadCoreShift
             for (int a = 0; a < rank; a++)
                 shifts.Span[row * rank + a] = TensorPrimitives.Dot(m.Slice(a * rank, rank), features.Slice(row * rank, rank));
 
-        Parallel.For(0, Blocks.Count(vocab, ManagedBlock), block =>
+        HostLoop.For(Blocks.Count(vocab, ManagedBlock), (long)rows * ManagedBlock * rank, block =>
         {
             var columns = Blocks.Of(block, vocab, ManagedBlock);
             int width = Vector<float>.Count, vectors = columns.Length / width;

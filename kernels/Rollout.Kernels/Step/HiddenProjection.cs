@@ -48,7 +48,7 @@ public static class HiddenProjection
     private static void Managed(ArrayView<float> hidden, ArrayView<float> hiddenBasis, ArrayView<float> v, int width, int rank)
     {
         HostView<float> states = hidden.OnHost(), factors = hiddenBasis.OnHost(), output = v.OnHost();
-        Parallel.For(0, output.Length / rank, row =>
+        HostLoop.For(output.Length / rank, (long)width * rank, row =>
         {
             var state = states.Span.Slice(row * width, width);
             var basis = factors.Span;

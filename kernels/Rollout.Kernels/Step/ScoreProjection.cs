@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
 using Rollout.Kernels.Runtime;
@@ -61,7 +63,7 @@ public static class ScoreProjection
 
     /// <summary>
     /// The host form of <see cref="Kernel"/>: per vocabulary block (in parallel), each row's p_t rebuilt once and dotted
-    /// with the r basis rows in float32; the blocks' partial U_rᵀ p_t are then added in block order.
+    /// with the r basis rows in float32, four rows at a time; the blocks' partial U_rᵀ p_t are then added in block order.
     /// </summary>
     private static void Managed(ArrayView<float> logits, ArrayView<int> tokens, ArrayView<StepStatistics> statistics,
         ArrayView<float> vocabBasis, ArrayView<float> u, int vocab, int rank, float inverseTemperature)
@@ -73,19 +75,30 @@ public static class ScoreProjection
         var partials = ArrayPool<float>.Shared.Rent(blocks * outputs);
         try
         {
-            Parallel.For(0, blocks, block =>
+            HostLoop.For(blocks, (long)rows * Blocks.Vocabulary * (rank + 1), block =>
             {
                 var columns = Blocks.Of(block, vocab, Blocks.Vocabulary);
                 Span<float> all = scores.Span, basis = factors.Span, partial = partials.AsSpan(block * outputs, outputs);
                 var stats = rowStatistics.Span;
-                Span<float> p = stackalloc float[columns.Length];
-                for (int row = 0; row < rows; row++)
+                Span<float> p = stackalloc float[RowGroup * columns.Length];
+                for (int first = 0; first < rows; first += RowGroup)
                 {
-                    TensorPrimitives.Multiply(all.Slice(row * vocab + columns.Start, columns.Length), inverseTemperature, p);
-                    TensorPrimitives.Subtract(p, stats[row].LogSumExp, p);
-                    Exponential.Of(p, p);
+                    int count = Math.Min(RowGroup, rows - first);
+                    for (int r = 0; r < count; r++)
+                    {
+                        var pr = p.Slice(r * columns.Length, columns.Length);
+                        TensorPrimitives.Multiply(all.Slice((first + r) * vocab + columns.Start, columns.Length), inverseTemperature, pr);
+                        TensorPrimitives.Subtract(pr, stats[first + r].LogSumExp, pr);
+                        Exponential.Of(pr, pr);
+                    }
                     for (int a = 0; a < rank; a++)
-                        partial[row * rank + a] = TensorPrimitives.Dot(basis.Slice(a * vocab + columns.Start, columns.Length), p);
+                    {
+                        var basisRow = basis.Slice(a * vocab + columns.Start, columns.Length);
+                        if (count == RowGroup) DotFour(basisRow, p, partial, first * rank + a, rank);
+                        else
+                            for (int r = 0; r < count; r++)
+                                partial[(first + r) * rank + a] = TensorPrimitives.Dot(basisRow, p.Slice(r * columns.Length, columns.Length));
+                    }
                 }
             });
 
@@ -106,6 +119,45 @@ public static class ScoreProjection
         {
             ArrayPool<float>.Shared.Return(partials);
         }
+    }
+
+    /// <summary>Rows of p_t the managed path dots with each basis row together (<see cref="DotFour"/>).</summary>
+    private const int RowGroup = 4;
+
+    /// <summary>
+    /// b·x_r for the four rows x_r laid end to end in <paramref name="x"/>, written to <paramref name="result"/> at
+    /// <paramref name="at"/> + r·<paramref name="stride"/>: each basis vector is loaded once for all four rows, which
+    /// makes this memory-light where four separate dot products would load it four times.
+    /// </summary>
+    private static void DotFour(ReadOnlySpan<float> b, ReadOnlySpan<float> x, Span<float> result, int at, int stride)
+    {
+        int n = b.Length, whole = n - n % Vector<float>.Count;
+        var bv = MemoryMarshal.Cast<float, Vector<float>>(b[..whole]);
+        var x0 = MemoryMarshal.Cast<float, Vector<float>>(x.Slice(0, whole));
+        var x1 = MemoryMarshal.Cast<float, Vector<float>>(x.Slice(n, whole));
+        var x2 = MemoryMarshal.Cast<float, Vector<float>>(x.Slice(2 * n, whole));
+        var x3 = MemoryMarshal.Cast<float, Vector<float>>(x.Slice(3 * n, whole));
+        Vector<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        for (int i = 0; i < bv.Length; i++)
+        {
+            var v = bv[i];
+            s0 += v * x0[i];
+            s1 += v * x1[i];
+            s2 += v * x2[i];
+            s3 += v * x3[i];
+        }
+        float t0 = Vector.Sum(s0), t1 = Vector.Sum(s1), t2 = Vector.Sum(s2), t3 = Vector.Sum(s3);
+        for (int i = whole; i < n; i++)
+        {
+            t0 += b[i] * x[i];
+            t1 += b[i] * x[n + i];
+            t2 += b[i] * x[2 * n + i];
+            t3 += b[i] * x[3 * n + i];
+        }
+        result[at] = t0;
+        result[at + stride] = t1;
+        result[at + 2 * stride] = t2;
+        result[at + 3 * stride] = t3;
     }
 
     private static void Kernel(ArrayView<float> logits, ArrayView<int> tokens, ArrayView<StepStatistics> statistics,

@@ -73,7 +73,7 @@ public static class SoftmaxStatistics
         HostView<float> scores = logits.OnHost();
         HostView<int> sampled = tokens.OnHost();
         HostView<StepStatistics> output = statistics.OnHost();
-        Parallel.For(0, sampled.Length, row =>
+        HostLoop.For(sampled.Length, 3L * vocab, row =>
         {
             var x = scores.Span.Slice(row * vocab, vocab);
             float rawMax = TensorPrimitives.Max(x);
