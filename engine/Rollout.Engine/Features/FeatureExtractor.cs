@@ -4,6 +4,7 @@ using ILGPU.Runtime.CPU;
 using Microsoft.ML.OnnxRuntime;
 using Rollout.Interop.Buffers;
 using Rollout.Engine.Model;
+using Rollout.Engine.Sampling;
 using Rollout.Kernels;
 using Rollout.Kernels.Runtime;
 using Rollout.Kernels.Step;
@@ -102,17 +103,29 @@ public sealed class FeatureExtractor : IDisposable
     /// <summary>Row i's logits after the head-core shift (only with a core): what the sampler must draw from.</summary>
     public ReadOnlySpan<float> ShiftedLogits(int row) => _rows!.ShiftedLogits.AsSpan(row * Vocab, Vocab);
 
-    /// <summary>Computes u_t for the sampled tokens and copies u, v (rows × r each) out. Call after sampling.</summary>
-    public void Finish(ReadOnlySpan<int> tokens, float temperature, Span<float> u, Span<float> v)
+    /// <summary>
+    /// Computes u_t for the sampled tokens and copies u, v (rows × r each) out. Call after sampling. The sampler has
+    /// already normalised each row's softmax, so its statistics are taken from the choices rather than recomputed.
+    /// </summary>
+    public void Finish(ReadOnlySpan<TokenChoice> choices, float temperature, Span<float> u, Span<float> v)
     {
-        int rows = tokens.Length;
+        int rows = choices.Length;
         var buffers = _rows!;
+        var tokens = new int[rows];
+        var statistics = new StepStatistics[rows];
+        for (int i = 0; i < rows; i++)
+        {
+            var c = choices[i];
+            tokens[i] = c.TokenId;
+            // Max is not reported by the sampler, and u needs only the normaliser.
+            statistics[i] = new StepStatistics { Max = float.NaN, LogSumExp = c.LogNormalizer, LogProb = c.Logprob, RawLogProb = c.RawLogprob, Entropy = c.Entropy };
+        }
         var tokenView = buffers.Tokens.AsArrayView<int>(0, rows);
+        var statisticsView = buffers.Statistics.AsArrayView<StepStatistics>(0, rows);
         tokenView.CopyFromCPU(tokens);
+        statisticsView.CopyFromCPU(statistics);
         var logits = _outputs!.Logits(rows, 1);
-        var statistics = buffers.Statistics.AsArrayView<StepStatistics>(0, rows);
-        SoftmaxStatistics.Run(_host, logits, tokenView, statistics, Vocab, temperature);
-        ScoreProjection.Run(_host, logits, tokenView, statistics, _vocabBasis.View, buffers.U.AsArrayView<float>(0, rows * Rank), Vocab, Rank, temperature);
+        ScoreProjection.Run(_host, logits, tokenView, statisticsView, _vocabBasis.View, buffers.U.AsArrayView<float>(0, rows * Rank), Vocab, Rank, temperature);
         buffers.U.AsArrayView<float>(0, rows * Rank).CopyToCPU(u[..(rows * Rank)]);
         buffers.V.AsArrayView<float>(0, rows * Rank).CopyToCPU(v[..(rows * Rank)]);
     }

@@ -18,19 +18,18 @@ internal static class StepChoices
         L2TRuntime? l2t, double policyTemperature, TokenPicker pick, Action<SequenceState, TokenChoice> append, bool writtenInPlace = false)
     {
         l2t?.Features.Prepare(step, sources, writtenInPlace);
-        var tokens = new int[entries.Count];
+        var choices = new TokenChoice[entries.Count];
         for (int i = 0; i < entries.Count; i++)
         {
             var logits = l2t is { Features.HasCore: true } ? l2t.Features.ShiftedLogits(i) : step.Logits(sources[i].Row, sources[i].Position);
-            var choice = pick(i, logits);
-            tokens[i] = choice.TokenId;
-            append(entries[i], choice);
+            choices[i] = pick(i, logits);
+            append(entries[i], choices[i]);
         }
         if (l2t == null) return;
         int rank = l2t.Features.Rank;
         var u = new float[entries.Count * rank];
         var v = new float[entries.Count * rank];
-        l2t.Features.Finish(tokens, (float)policyTemperature, u, v);
+        l2t.Features.Finish(choices, (float)policyTemperature, u, v);
         for (int i = 0; i < entries.Count; i++) entries[i].AddFeatures(u.AsSpan(i * rank, rank), v.AsSpan(i * rank, rank));
     }
 }

@@ -40,7 +40,7 @@ public sealed class Sampler
 
         var token = given ?? (p.Greedy ? Greedy.Argmax(logits) : Draw(vocab, p, rng!.NextDouble()));
         var shifted = logits[token] - (double)max;
-        return new TokenChoice(token, (float)(shifted / tau - logZ), (float)(shifted - rawLogZ), (float)entropy);
+        return new TokenChoice(token, (float)(shifted / tau - logZ), (float)(shifted - rawLogZ), (float)entropy, (float)(max / tau + logZ));
     }
 
     private int Draw(int vocab, SamplingParams p, double u)
