@@ -61,14 +61,15 @@ public sealed class KvCache : IDisposable
     {
         var first = rows[0].Source;
         var gathered = new OrtValue[first._values.Length];
-        for (int v = 0; v < gathered.Length; v++)
+        // One tensor per worker: the copies are memory-bound, and each tensor is a separate stretch of memory.
+        Parallel.For(0, gathered.Length, v =>
         {
             var info = first._values[v].GetTensorTypeAndShape();
             long heads = info.Shape[1], headDim = info.Shape[3];
             var target = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, info.ElementDataType, [rows.Count, heads, length, headDim]);
             var to = target.GetTensorMutableRawData();
-            to.Clear();
             int elementBytes = to.Length / (int)(rows.Count * heads * length * headDim);
+            int rowBytes = length * (int)headDim * elementBytes;
             for (int r = 0; r < rows.Count; r++)
             {
                 var (source, keep) = rows[r];
@@ -77,12 +78,13 @@ public sealed class KvCache : IDisposable
                 for (int h = 0; h < heads; h++)
                 {
                     int bytes = keep * (int)headDim * elementBytes;
-                    from.Slice((int)(h * sourceLength * headDim) * elementBytes, bytes)
-                        .CopyTo(to.Slice((int)((r * heads + h) * length * headDim) * elementBytes, bytes));
+                    var row = to.Slice((int)((r * heads + h) * length * headDim) * elementBytes, rowBytes);
+                    from.Slice((int)(h * sourceLength * headDim) * elementBytes, bytes).CopyTo(row);
+                    row[bytes..].Clear();
                 }
             }
             gathered[v] = target;
-        }
+        });
         return new KvCache(gathered, rows.Count, length);
     }
 

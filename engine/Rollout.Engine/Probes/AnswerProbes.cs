@@ -60,7 +60,8 @@ public sealed class AnswerProbes(DecoderSession session, double temperature, lon
             if (plan.Fed.Length == 0) values[plan] = plan.J(jobs[plan.Job], runLogProbs: []);
             else toRun.Add(plan);
         }
-        foreach (var chunk in toRun.OrderByDescending(p => p.Past).Chunk(maxRows))
+        // Probes of like length side by side: a chunk pays for its longest feed on every row, its longest past in attention.
+        foreach (var chunk in toRun.OrderByDescending(p => p.Fed.Length).ThenByDescending(p => p.Past).Chunk(maxRows))
             RunChunk(jobs, chunk, values);
         foreach (var (context, j, k) in copies) results[j][k] = values[distinct[context]];
         return results;
