@@ -28,7 +28,10 @@ public sealed record WorkerRequest(string ModelDir, string ModelName, int Batch,
     public string[] Prompts => IsTask ? TaskSet.Select(p => p.Prompt).ToArray() : FixedSet.Select(p => p.Text).ToArray();
     public string[] Answers => IsTask ? TaskSet.Select(p => p.Answer).ToArray() : FixedSet.Select(p => p.Answer).ToArray();
 
-    private IEnumerable<(string Text, string Answer)> FixedSet => Enumerable.Range(0, Batch).Select(i => PromptSet[i % PromptSet.Length]);
+    /// <summary>The prompt set cycled over the batch, each row numbered so no two rows are the same prompt (identical rows
+    /// would decode identically under greedy, and L2T computes identical answer probes once).</summary>
+    private IEnumerable<(string Text, string Answer)> FixedSet => Enumerable.Range(0, Batch)
+        .Select(i => PromptSet[i % PromptSet.Length] with { Text = $"{i + 1}. {PromptSet[i % PromptSet.Length].Text}" });
 
     private static IEnumerable<TaskProblem> TaskSet =>
         new ArithGenerator(seed: 2026).Generate(DataSplit.Test, TaskProblems).Select(p => p.ToTaskProblem());
