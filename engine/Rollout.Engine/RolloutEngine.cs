@@ -1,6 +1,8 @@
+using Rollout.Engine.Features;
 using Rollout.Engine.Generation;
 using Rollout.Engine.Model;
 using Rollout.Engine.Prompts;
+using Rollout.Kernels;
 using Rollout.Kernels.Runtime;
 using Rollout.Kernels.Svd;
 
@@ -52,15 +54,25 @@ public sealed class RolloutEngine : IDisposable
     /// <summary>The head's rank-r factors U_rᵀ, V_rᵀ that step features and a head core M refer to (spec §4).</summary>
     public HeadFactors HeadFactors(L2TGeneration settings) => L2T(settings).Features.Factors;
 
-    /// <summary>The L2T runtime for these settings; the head's SVD is computed once and kept while the rank stays the same.</summary>
+    /// <summary>
+    /// The L2T runtime for these settings. The head's SVD is computed once and kept while its parameters (rank,
+    /// oversampling, power iterations, seed) stay the same, so a trainer that hands in a new head core M (or new
+    /// reward weights) every step pays only for uploading M.
+    /// </summary>
     private L2TRuntime L2T(L2TGeneration settings)
     {
         if (_l2t?.Settings == settings) return _l2t;
-        _l2t?.Dispose();
         // The kernels run where the model runs: CUDA with --device cuda, else plain SIMD C# on the CPU.
         _accelerator ??= AcceleratorHost.Create(_device == ExecutionDevice.Cuda ? AcceleratorKind.Cuda : AcceleratorKind.Managed);
-        return _l2t = L2TRuntime.Create(settings, _accelerator, _session, Model.OnnxPath);
+        var factors = _l2t != null && SameHeadFactors(_l2t.Settings.Options, settings.Options)
+            ? _l2t.Features.Factors
+            : FeatureExtractor.FactorHead(_accelerator, _session, Model.OnnxPath, settings.Options);
+        _l2t?.Dispose();
+        return _l2t = L2TRuntime.Create(settings, _accelerator, factors);
     }
+
+    private static bool SameHeadFactors(L2TOptions a, L2TOptions b) =>
+        a.Rank == b.Rank && a.SvdOversampling == b.SvdOversampling && a.SvdPowerIterations == b.SvdPowerIterations && a.SvdSeed == b.SvdSeed;
 
     public void Dispose()
     {

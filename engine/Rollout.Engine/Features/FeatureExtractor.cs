@@ -52,17 +52,19 @@ public sealed class FeatureExtractor : IDisposable
     }
 
     /// <summary>Reads the head from the session's graph and factors it (seeded, so the same model always gets the same U_r, V_r).</summary>
-    public static FeatureExtractor Create(AcceleratorHost host, DecoderSession session, string onnxPath, L2TOptions options, float[]? core)
+    public static HeadFactors FactorHead(AcceleratorHost host, DecoderSession session, string onnxPath, L2TOptions options)
     {
         int vocab = session.VocabSize, width = session.Config.Hidden;
         if (options.Rank < 1 || options.Rank > Math.Min(vocab, width))
             throw new InputException($"--rank must be between 1 and min(V, d) = {Math.Min(vocab, width)} (got {options.Rank})");
         var head = HeadWeights.Read(onnxPath, vocab, width);
         using var headBuffer = host.Accelerator.Allocate1D(head);
-        var factors = RandomizedSvd.Compute(host, headBuffer.View, vocab, width, options.Rank,
+        return RandomizedSvd.Compute(host, headBuffer.View, vocab, width, options.Rank,
             options.SvdOversampling, options.SvdPowerIterations, options.SvdSeed);
-        return new FeatureExtractor(host, factors, core);
     }
+
+    /// <summary>An extractor over factors from <see cref="FactorHead"/>, with the head core M (r×r, row-major) or none.</summary>
+    public static FeatureExtractor Create(AcceleratorHost host, HeadFactors factors, float[]? core) => new(host, factors, core);
 
     /// <summary>
     /// Where a decode step of <paramref name="rows"/> rows (one position each) can have ONNX Runtime

@@ -3,6 +3,7 @@ using Rollout.Engine.Model;
 using Rollout.Engine.Probes;
 using Rollout.Engine.Tokenization;
 using Rollout.Kernels.Runtime;
+using Rollout.Kernels.Svd;
 
 namespace Rollout.Engine.Generation;
 
@@ -13,8 +14,8 @@ internal sealed class L2TRuntime(L2TGeneration settings, AcceleratorHost host, F
     public L2TGeneration Settings { get; } = settings;
     public FeatureExtractor Features { get; } = features;
 
-    public static L2TRuntime Create(L2TGeneration settings, AcceleratorHost host, DecoderSession session, string onnxPath) =>
-        new(settings, host, FeatureExtractor.Create(host, session, onnxPath, settings.Options, settings.Core));
+    public static L2TRuntime Create(L2TGeneration settings, AcceleratorHost host, HeadFactors factors) =>
+        new(settings, host, FeatureExtractor.Create(host, factors, settings.Core));
 
     /// <summary>
     /// The tokens a probe feeds after its context: cue and answer encoded together, as the model would

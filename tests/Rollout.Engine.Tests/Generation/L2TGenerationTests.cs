@@ -148,6 +148,17 @@ public sealed class L2TGenerationTests(EngineModels models)
     }
 
     [Fact]
+    public void A_new_head_core_or_reward_weight_reuses_the_head_factors_and_a_new_rank_does_not()
+    {
+        var (engine, _) = Open(models.Dir("llama"));
+        using var _ = engine;
+        var factors = engine.HeadFactors(Settings);
+        Assert.Same(factors, engine.HeadFactors(Settings with { Core = new float[36] }));
+        Assert.Same(factors, engine.HeadFactors(Settings with { Options = Settings.Options with { Alpha = 0.5 } }));
+        Assert.NotSame(factors, engine.HeadFactors(Settings with { Options = Settings.Options with { Rank = 5 } }));
+    }
+
+    [Fact]
     public void Teacher_forced_scoring_of_sampled_completions_reproduces_what_sampling_reported()
     {
         var (engine, prompts) = Open(models.Dir("gpt2"), ("Compute 12 + 7.", "19"), ("A longer prompt: compute 3 - 1 + 5.", "7"));
