@@ -96,6 +96,13 @@ public sealed class AcceleratorHost : IDisposable
     internal KernelConfig ReductionLaunch(int groups) =>
         new(groups, GroupSize, SharedMemoryConfig.RequestDynamic<float>(GroupSize));
 
+    /// <summary>
+    /// A launch for kernels that use <see cref="GroupReduce"/>'s int and float64 forms: a double takes two 4-byte slots
+    /// of scratch per thread. Requested as ints, since the CPU accelerator sizes the view by element count, not bytes.
+    /// </summary>
+    internal KernelConfig WideReductionLaunch(int groups) =>
+        new(groups, GroupSize, SharedMemoryConfig.RequestDynamic<int>(2 * GroupSize));
+
     /// <summary>A launch of <paramref name="groups"/> groups of <see cref="GroupSize"/> threads, without shared memory.</summary>
     internal KernelConfig GroupLaunch(int groups) => new(groups, GroupSize);
 
