@@ -16,24 +16,28 @@ public sealed class RolloutEngine : IDisposable
 {
     private readonly DecoderSession _session;
     private readonly Generator _generator;
-    private readonly ExecutionDevice _device;
+    private readonly AcceleratorKind _kernels;
     private AcceleratorHost? _accelerator;
     private L2TRuntime? _l2t;
 
     public ModelFolder Model { get; }
 
-    private RolloutEngine(ModelFolder model, DecoderSession session, ExecutionDevice device)
+    private RolloutEngine(ModelFolder model, DecoderSession session, AcceleratorKind kernels)
     {
         Model = model;
-        _device = device;
+        _kernels = kernels;
         _session = session;
         _generator = new Generator(model, session);
     }
 
-    public static RolloutEngine Open(string modelDir, ExecutionDevice device = ExecutionDevice.Cpu)
+    /// <param name="kernels">Where the L2T kernels run; by default where the model runs (CUDA with
+    /// <see cref="ExecutionDevice.Cuda"/>, else plain SIMD C# on the CPU). <see cref="AcceleratorKind.Cpu"/> runs the
+    /// ILGPU kernels on ILGPU's CPU accelerator, the device path without a device, for checking it (slow).</param>
+    public static RolloutEngine Open(string modelDir, ExecutionDevice device = ExecutionDevice.Cpu, AcceleratorKind? kernels = null)
     {
         var model = ModelFolder.Open(modelDir);
-        return new RolloutEngine(model, model.OpenSession(device), device);
+        var kind = kernels ?? (device == ExecutionDevice.Cuda ? AcceleratorKind.Cuda : AcceleratorKind.Managed);
+        return new RolloutEngine(model, model.OpenSession(device), kind);
     }
 
     /// <summary>Tokenizes every prompt (chat template where it has messages) and checks it fits the context window.</summary>
@@ -62,8 +66,7 @@ public sealed class RolloutEngine : IDisposable
     private L2TRuntime L2T(L2TGeneration settings)
     {
         if (_l2t?.Settings == settings) return _l2t;
-        // The kernels run where the model runs: CUDA with --device cuda, else plain SIMD C# on the CPU.
-        _accelerator ??= AcceleratorHost.Create(_device == ExecutionDevice.Cuda ? AcceleratorKind.Cuda : AcceleratorKind.Managed);
+        _accelerator ??= AcceleratorHost.Create(_kernels);
         var factors = _l2t != null && SameHeadFactors(_l2t.Settings.Options, settings.Options)
             ? _l2t.Features.Factors
             : FeatureExtractor.FactorHead(_accelerator, _session, Model.OnnxPath, settings.Options);

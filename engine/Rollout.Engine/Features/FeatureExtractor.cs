@@ -7,6 +7,7 @@ using Rollout.Engine.Model;
 using Rollout.Engine.Sampling;
 using Rollout.Kernels;
 using Rollout.Kernels.Runtime;
+using Rollout.Kernels.Sampling;
 using Rollout.Kernels.Step;
 using Rollout.Kernels.Svd;
 
@@ -75,12 +76,19 @@ public sealed class FeatureExtractor : IDisposable
         _host.Accelerator is CPUAccelerator ? Outputs(rows).Targets(rows, 1) : null;
 
     /// <summary>
+    /// Whether the kernels run on a device (CUDA, or ILGPU's CPU accelerator standing in for one): then tokens are
+    /// chosen there too (<see cref="SampleOnDevice"/>, <see cref="EvaluateOnDevice"/>), so the logits stay where they are.
+    /// </summary>
+    public bool ChoosesOnDevice => _host.Kind != AcceleratorKind.Managed;
+
+    /// <summary>
     /// Makes the rows' logits and hidden states (row i from <paramref name="sources"/>[i] of
     /// <paramref name="step"/>) available to the kernels — already there when the step wrote into
     /// <see cref="Targets"/>, in the same row order — then computes v_t and, with a core, shifts the
-    /// logits. Call before sampling.
+    /// logits. Call before choosing tokens. <paramref name="shiftedToHost"/>: copy the shifted logits out for
+    /// <see cref="ShiftedLogits"/> (a host sampler needs them; a device one does not).
     /// </summary>
-    public void Prepare(DecoderStep step, IReadOnlyList<(int Row, int Position)> sources, bool writtenInPlace)
+    public void Prepare(DecoderStep step, IReadOnlyList<(int Row, int Position)> sources, bool writtenInPlace, bool shiftedToHost = true)
     {
         int rows = sources.Count;
         var buffers = Buffers(rows);
@@ -98,8 +106,47 @@ public sealed class FeatureExtractor : IDisposable
         {
             var logits = outputs.Logits(rows, 1);
             HeadCoreShift.Run(_host, logits, v, _vocabBasis.View, _core.View, buffers.CoreShift.AsArrayView<float>(0, rows * Rank), Vocab, Rank);
-            logits.CopyToCPU(buffers.ShiftedLogits.AsSpan(0, rows * Vocab));
+            if (shiftedToHost) logits.CopyToCPU(buffers.ShiftedLogits.AsSpan(0, rows * Vocab));
         }
+    }
+
+    /// <summary>
+    /// Draws one token per prepared row on the accelerator (<see cref="TokenSampling"/>: the host sampler's semantics)
+    /// from its logits after the head-core shift, with the row's uniform draw u (ignored when greedy). Only tokens and
+    /// their statistics come back. A row with non-finite logits gets <see cref="TokenSampling.InvalidRow"/>.
+    /// </summary>
+    public TokenChoice[] SampleOnDevice(SamplingParams sampling, ReadOnlySpan<double> uniforms)
+    {
+        int rows = uniforms.Length;
+        var buffers = _rows!;
+        var uniformView = buffers.Uniforms.AsArrayView<double>(0, rows);
+        uniformView.CopyFromCPU(uniforms);
+        var tokenView = buffers.Tokens.AsArrayView<int>(0, rows);
+        var settings = sampling.Greedy
+            ? SamplingSettings.GreedyDecoding
+            : SamplingSettings.Sample(sampling.Temperature, sampling.TopK, sampling.TopP, sampling.MinP);
+        TokenSampling.Run(_host, _outputs!.Logits(rows, 1), uniformView, tokenView, Vocab, settings);
+        var tokens = new int[rows];
+        tokenView.CopyToCPU(tokens);
+        return ChoicesOnDevice(tokens, sampling.PolicyTemperature);
+    }
+
+    /// <summary>The statistics of given tokens (teacher forcing), one per prepared row, computed on the accelerator.</summary>
+    public TokenChoice[] EvaluateOnDevice(ReadOnlySpan<int> tokens, SamplingParams sampling)
+    {
+        _rows!.Tokens.AsArrayView<int>(0, tokens.Length).CopyFromCPU(tokens);
+        return ChoicesOnDevice(tokens.ToArray(), sampling.PolicyTemperature);
+    }
+
+    /// <summary>Softmax statistics of the tokens already in the token buffer, as the host sampler reports them.</summary>
+    private TokenChoice[] ChoicesOnDevice(int[] tokens, double policyTemperature)
+    {
+        int rows = tokens.Length;
+        var statisticsView = _rows!.Statistics.AsArrayView<StepStatistics>(0, rows);
+        SoftmaxStatistics.Run(_host, _outputs!.Logits(rows, 1), _rows.Tokens.AsArrayView<int>(0, rows), statisticsView, Vocab, (float)policyTemperature);
+        var statistics = new StepStatistics[rows];
+        statisticsView.CopyToCPU(statistics);
+        return tokens.Select((token, i) => new TokenChoice(token, statistics[i].LogProb, statistics[i].RawLogProb, statistics[i].Entropy, statistics[i].LogSumExp)).ToArray();
     }
 
     /// <summary>Row i's logits after the head-core shift (only with a core): what the sampler must draw from.</summary>
@@ -169,12 +216,13 @@ public sealed class FeatureExtractor : IDisposable
         public MemoryBuffer1D<float, Stride1D.Dense> V { get; } = accelerator.Allocate1D<float>((long)capacity * rank);
         public MemoryBuffer1D<float, Stride1D.Dense> CoreShift { get; } = accelerator.Allocate1D<float>((long)capacity * rank);
         public MemoryBuffer1D<int, Stride1D.Dense> Tokens { get; } = accelerator.Allocate1D<int>(capacity);
+        public MemoryBuffer1D<double, Stride1D.Dense> Uniforms { get; } = accelerator.Allocate1D<double>(capacity);
         public MemoryBuffer1D<StepStatistics, Stride1D.Dense> Statistics { get; } = accelerator.Allocate1D<StepStatistics>(capacity);
         public float[] ShiftedLogits { get; } = new float[(long)capacity * vocab];
 
         public void Dispose()
         {
-            foreach (var buffer in new MemoryBuffer[] { U, V, CoreShift, Tokens, Statistics }) buffer.Dispose();
+            foreach (var buffer in new MemoryBuffer[] { U, V, CoreShift, Tokens, Uniforms, Statistics }) buffer.Dispose();
         }
     }
 }

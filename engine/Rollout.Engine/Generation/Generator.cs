@@ -1,7 +1,9 @@
+using Rollout.Engine.Features;
 using Rollout.Engine.Model;
 using Rollout.Engine.Prompts;
 using Rollout.Engine.Sampling;
 using Rollout.Engine.Tokenization;
+using Rollout.Kernels.Sampling;
 
 namespace Rollout.Engine.Generation;
 
@@ -148,6 +150,7 @@ internal sealed class Generator
         L2TRuntime? l2t, Action? onToken, bool writtenInPlace = false) =>
         StepChoices.Apply(rows, step, sources, l2t, options.Sampling.PolicyTemperature,
             (i, logits) => Sample(rows[i], logits, options),
+            features => SampleOnDevice(rows, features, options),
             (row, choice) =>
             {
                 row.Append(choice, _eosTokenIds, ContextWindow, _tokenizer);
@@ -158,11 +161,21 @@ internal sealed class Generator
     private TokenChoice Sample(SequenceState row, ReadOnlySpan<float> logits, GenerationOptions options)
     {
         try { return _sampler.Sample(logits, options.Sampling, row.Rng); }
-        catch (NonFiniteLogitsException e)
-        {
-            throw new InputException($"the model produced non-finite logits for prompt '{row.Prompt.Id}' sample {row.Sample} at completion token {row.Tokens.Count} ({e.Message})");
-        }
+        catch (NonFiniteLogitsException e) { throw NonFiniteLogits(row, e.Message); }
     }
+
+    /// <summary>Every row's token drawn on the kernels' device, each with the uniform its own random stream gives (as <see cref="Sample"/> would draw it).</summary>
+    private static TokenChoice[] SampleOnDevice(List<SequenceState> rows, FeatureExtractor features, GenerationOptions options)
+    {
+        var uniforms = rows.Select(row => options.Sampling.Greedy ? 0 : row.Rng.NextDouble()).ToArray();
+        var choices = features.SampleOnDevice(options.Sampling, uniforms);
+        for (int i = 0; i < choices.Length; i++)
+            if (choices[i].TokenId == TokenSampling.InvalidRow) throw NonFiniteLogits(rows[i], "a NaN or infinite logit, or all of them −∞");
+        return choices;
+    }
+
+    private static InputException NonFiniteLogits(SequenceState row, string detail) =>
+        new($"the model produced non-finite logits for prompt '{row.Prompt.Id}' sample {row.Sample} at completion token {row.Tokens.Count} ({detail})");
 
     /// <summary>Keeps the cache row of each rollout that just finished and will be probed: the probes continue from it.</summary>
     internal static void RetainFinished(List<SequenceState> rows, KvCache cache)

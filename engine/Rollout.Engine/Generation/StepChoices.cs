@@ -1,3 +1,4 @@
+using Rollout.Engine.Features;
 using Rollout.Engine.Model;
 using Rollout.Engine.Sampling;
 
@@ -10,19 +11,25 @@ internal delegate TokenChoice TokenPicker(int entry, ReadOnlySpan<float> logits)
 /// One forward step's token choices, with the L2T step features around them: v_t and the head-core
 /// shift before the choice, u_t after it. An entry is one (sequence, step position) pair: sampling
 /// has one entry per live sequence, teacher forcing one per completion token of a single sequence.
+/// Tokens are chosen where the kernels run: on the host from each entry's logits, or, when the kernels
+/// run on a device, there for all entries at once, so the logits stay on the device.
 /// </summary>
 internal static class StepChoices
 {
+    /// <param name="pick">Chooses one entry's token from its logits on the host.</param>
+    /// <param name="pickOnDevice">Chooses every entry's token on the kernels' device (see <see cref="FeatureExtractor.ChoosesOnDevice"/>).</param>
     /// <param name="writtenInPlace">Whether the step wrote its outputs into the feature extractor's targets, row i for entry i.</param>
     public static void Apply(IReadOnlyList<SequenceState> entries, DecoderStep step, IReadOnlyList<(int Row, int Position)> sources,
-        L2TRuntime? l2t, double policyTemperature, TokenPicker pick, Action<SequenceState, TokenChoice> append, bool writtenInPlace = false)
+        L2TRuntime? l2t, double policyTemperature, TokenPicker pick, Func<FeatureExtractor, TokenChoice[]> pickOnDevice,
+        Action<SequenceState, TokenChoice> append, bool writtenInPlace = false)
     {
-        l2t?.Features.Prepare(step, sources, writtenInPlace);
-        var choices = new TokenChoice[entries.Count];
+        bool onDevice = l2t is { Features.ChoosesOnDevice: true };
+        l2t?.Features.Prepare(step, sources, writtenInPlace, shiftedToHost: !onDevice);
+        var choices = onDevice ? pickOnDevice(l2t!.Features) : new TokenChoice[entries.Count];
         for (int i = 0; i < entries.Count; i++)
         {
-            var logits = l2t is { Features.HasCore: true } ? l2t.Features.ShiftedLogits(i) : step.Logits(sources[i].Row, sources[i].Position);
-            choices[i] = pick(i, logits);
+            if (!onDevice)
+                choices[i] = pick(i, l2t is { Features.HasCore: true } ? l2t.Features.ShiftedLogits(i) : step.Logits(sources[i].Row, sources[i].Position));
             append(entries[i], choices[i]);
         }
         if (l2t == null) return;

@@ -47,6 +47,7 @@ internal sealed class TeacherForcer(DecoderSession session, TextTokenizer tokeni
         var sources = Enumerable.Range(0, completion.Length).Select(t => (0, prompt.TokenIds.Length - 1 + t)).ToList();
         StepChoices.Apply(entries, step, sources, l2t, options.Sampling.PolicyTemperature,
             (t, logits) => _sampler.Evaluate(logits, options.Sampling, completion[t]),
+            features => features.EvaluateOnDevice(completion, options.Sampling),
             (state, choice) => state.Append(choice, eosTokenIds, session.Config.MaxPositions, tokenizer));
         if (probe != null) row.Retained = step.Present;
         else step.Present.Dispose();

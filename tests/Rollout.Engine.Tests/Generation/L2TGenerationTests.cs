@@ -3,6 +3,7 @@ using Rollout.Engine.Prompts;
 using Rollout.Engine.Sampling;
 using Rollout.Engine.Tests.Support;
 using Rollout.Kernels;
+using Rollout.Kernels.Runtime;
 using Rollout.Kernels.Svd;
 using Rollout.Models.Reference;
 using Rollout.Models.Weights;
@@ -145,6 +146,38 @@ public sealed class L2TGenerationTests(EngineModels models)
         core[0] = 50f;
         var shifted = engine.Generate(prompts, greedy with { L2T = Settings with { Core = core } }).Single();
         Assert.NotEqual(baseline.TokenIds, shifted.TokenIds);
+    }
+
+    [Theory]
+    [InlineData("greedy", false)]
+    [InlineData("truncated", false)]
+    [InlineData("truncated", true)]
+    public void Tokens_chosen_on_the_kernels_device_are_the_host_samplers(string sampling, bool withCore)
+    {
+        // ILGPU's CPU accelerator stands in for a GPU: tokens are drawn by the sampling kernel, statistics by the
+        // softmax kernel, from the device's logits; the host sampler (float64) is the reference.
+        var options = Options(n: 2) with
+        {
+            MaxNewTokens = 6,
+            Sampling = sampling == "greedy" ? new SamplingParams { Greedy = true } : new SamplingParams { Temperature = 0.8, TopK = 40, TopP = 0.9, MinP = 0.01 },
+            L2T = Settings with { Core = withCore ? Enumerable.Range(0, 36).Select(i => 0.3f * MathF.Cos(i)).ToArray() : null },
+        };
+        var (host, prompts) = Open(models.Dir("qwen2"), ("Compute 12 + 7.", "19"), ("Compute 3 - 1 + 5.", "7"));
+        using var _ = host;
+        using var device = RolloutEngine.Open(models.Dir("qwen2"), kernels: AcceleratorKind.Cpu);
+        var expected = host.Generate(prompts, options).ToList();
+        var actual = device.Generate(prompts, options).ToList();
+        var scored = device.Score(actual.Select((r, i) => new GivenCompletion(prompts[i / 2], r.TokenIds)).ToList(), options);
+        foreach (var (a, b) in expected.Zip(actual).Concat(expected.Zip(scored)))
+        {
+            Assert.Equal(a.TokenIds, b.TokenIds);
+            Assert.Equal(a.Logprobs, b.Logprobs, (x, y) => Math.Abs(x - y) < 1e-4);
+            Assert.Equal(a.RawLogprobs, b.RawLogprobs, (x, y) => Math.Abs(x - y) < 1e-4);
+            Assert.Equal(a.Entropies, b.Entropies, (x, y) => Math.Abs(x - y) < 1e-4);
+            Assert.Equal(a.Features!.U, b.Features!.U, (x, y) => Math.Abs(x - y) < 1e-4);
+            Assert.Equal(a.Features.V, b.Features.V, (x, y) => Math.Abs(x - y) < 1e-4);
+            Assert.Equal(a.Score!.AnswerProbes!, b.Score!.AnswerProbes!, (x, y) => Math.Abs(Math.Log(x) - Math.Log(y)) < 1e-4);
+        }
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Rollout.Engine.Sampling;
+using Rollout.Kernels.Sampling;
 
 namespace Rollout.Engine.Tests.Sampling;
 
@@ -17,6 +18,28 @@ public class SamplerTests
         var counts = new int[logits.Length];
         for (var i = 0; i < draws; i++) counts[sampler.Sample(logits, p, rng).TokenId]++;
         return counts;
+    }
+
+    [Theory]
+    [InlineData(0, 1.0, 0.0)]
+    [InlineData(5, 1.0, 0.0)]
+    [InlineData(0, 0.8, 0.0)]
+    [InlineData(0, 1.0, 0.05)]
+    [InlineData(40, 0.9, 0.01)]
+    public void Draws_the_token_the_sampling_kernels_reference_draws_with_the_same_uniform(int topK, double topP, double minP)
+    {
+        // The sampler's quickselects against the kernels' plain sort-and-walk (TokenSampling.Reference), which a
+        // device run is checked against: one semantics on host and device. Coarse logits give ties to break by id.
+        var sampler = new Sampler();
+        var p = new SamplingParams { Temperature = 0.7, TopK = topK, TopP = topP, MinP = minP };
+        var settings = SamplingSettings.Sample(p.Temperature, topK, topP, minP);
+        for (int row = 0; row < 300; row++)
+        {
+            var logits = RandomLogits(97, 6, seed: row).Select(l => row % 2 == 0 ? l : MathF.Round(l)).ToArray();
+            var rng = new SampleRng(3, "parity", row);
+            var u = new SampleRng(3, "parity", row).NextDouble();
+            Assert.Equal(TokenSampling.Reference(logits, settings, u), sampler.Sample(logits, p, rng).TokenId);
+        }
     }
 
     [Fact]
