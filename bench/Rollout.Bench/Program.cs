@@ -3,7 +3,7 @@ using System.Text.Json;
 using Rollout.Bench.Peer;
 
 var peer = new Command("peer", "End-to-end comparison with ONNX Runtime GenAI (greedy, alternating runs, one process per run)");
-var models = new Option<string[]>("--models") { AllowMultipleArgumentsPerToken = true, Description = "Bench models to run", DefaultValueFactory = _ => BenchModels.All.Select(m => m.Name).ToArray() };
+var models = new Option<string[]>("--models") { AllowMultipleArgumentsPerToken = true, Description = $"Bench models to run ({string.Join(", ", BenchModels.All.Select(m => m.Name).Append(BenchModels.ArithTask))})", DefaultValueFactory = _ => BenchModels.All.Select(m => m.Name).ToArray() };
 var batches = new Option<int[]>("--batch") { AllowMultipleArgumentsPerToken = true, Description = "Batch sizes", DefaultValueFactory = _ => [1, 16] };
 var newTokens = new Option<int>("--new-tokens") { Description = "Tokens generated per row", DefaultValueFactory = _ => 64 };
 var rounds = new Option<int>("--rounds") { Description = "Alternating rounds per configuration", DefaultValueFactory = _ => 3 };
@@ -11,11 +11,12 @@ var results = new Option<string>("--results") { Description = "Folder for the fi
 var cache = new Option<string>("--cache") { Description = "Where the bench models are written", DefaultValueFactory = _ => "bench/.models" };
 peer.Options.Add(models); peer.Options.Add(batches); peer.Options.Add(newTokens); peer.Options.Add(rounds); peer.Options.Add(results); peer.Options.Add(cache);
 var l2tOverhead = new Option<bool>("--l2t-overhead") { Description = "Compare generate with and without --l2t (probes included) instead of the peer" };
-peer.Options.Add(l2tOverhead);
+var title = new Option<string?>("--title") { Description = "Results file name before the date (default: peer-e2e, or l2t-overhead)" };
+peer.Options.Add(l2tOverhead); peer.Options.Add(title);
 peer.SetAction(parse => PeerComparison.Run(BenchModels.Ensure(parse.GetValue(cache)!, parse.GetValue(models)!),
     parse.GetValue(batches)!, parse.GetValue(newTokens), parse.GetValue(rounds), parse.GetValue(results)!,
     parse.GetValue(l2tOverhead) ? PeerComparison.L2TEngines : PeerComparison.Engines,
-    parse.GetValue(l2tOverhead) ? "l2t-overhead" : "peer-e2e"));
+    parse.GetValue(title) ?? (parse.GetValue(l2tOverhead) ? "l2t-overhead" : "peer-e2e")));
 
 // One measurement in this process; `peer` starts these so each engine's peak memory is its own.
 var worker = new Command("worker") { Hidden = true };

@@ -57,16 +57,22 @@ public static class PeerComparison
         var text = new StringBuilder();
         text.AppendLine($"# End-to-end: {engines[0]} vs {engines[1]} ({stamp})");
         text.AppendLine();
-        text.AppendLine($"Machine: {MachineDescription()}. Greedy, EOS ignored, medians of {all.GroupBy(m => (m.Engine, m.Model, m.Batch)).First().Count()} alternating runs, one process per run.");
+        text.AppendLine($"Machine: {MachineDescription()}. Medians of {all.GroupBy(m => (m.Engine, m.Model, m.Batch)).First().Count()} alternating runs, one process per run.");
+        text.AppendLine($"Workloads: the random-weight models generate greedy, EOS ignored, from numbered prompts (every row a different prompt); " +
+            $"{BenchModels.ArithTask} runs its own task: {WorkerRequest.TaskProblems} held-out problems × {WorkerRequest.TaskSamples} samples, temperature 1, seed 1, each rollout ending at EOS.");
         text.AppendLine();
-        text.AppendLine("| model | batch | engine | tokens/s | wall time (s) | time to first token (ms) | peak RSS (MB) | same greedy tokens as the other |");
-        text.AppendLine("|---|---|---|---|---|---|---|---|");
+        text.AppendLine($"| model | batch | engine | tokens/s | wall time (s) | wall time vs {engines[0]} | time to first token (ms) | peak RSS (MB) | same tokens as the other |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var group in all.GroupBy(m => (m.Model, m.Batch)))
         {
             var tokens = group.GroupBy(m => m.Engine).ToDictionary(g => g.Key, g => g.First().FirstSequenceTokens);
             bool same = tokens.Values.Distinct(new SequenceComparer()).Count() == 1;
+            double baseline = Median(group.Where(m => m.Engine == engines[0]).Select(m => m.Seconds));
             foreach (var engine in group.GroupBy(m => m.Engine))
-                text.AppendLine($"| {group.Key.Model} | {group.Key.Batch} | {engine.Key} | {Median(engine.Select(m => m.TokensPerSecond)):F1} | {Median(engine.Select(m => m.Seconds)):F3} | {Median(engine.Select(m => m.TimeToFirstTokenMs)):F1} | {Median(engine.Select(m => m.PeakRssMb)):F0} | {(same ? "yes" : "no")} |");
+            {
+                double seconds = Median(engine.Select(m => m.Seconds));
+                text.AppendLine($"| {group.Key.Model} | {group.Key.Batch} | {engine.Key} | {Median(engine.Select(m => m.TokensPerSecond)):F1} | {seconds:F3} | {seconds / baseline - 1:+0%;-0%;0%} | {Median(engine.Select(m => m.TimeToFirstTokenMs)):F1} | {Median(engine.Select(m => m.PeakRssMb)):F0} | {(same ? "yes" : "no")} |");
+            }
         }
         return text.ToString();
     }
