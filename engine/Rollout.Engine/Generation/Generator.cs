@@ -103,7 +103,8 @@ internal sealed class Generator
         }
 
         using var empty = KvCache.Empty(_session.Signature, prompts.Count);
-        using var step = _session.Run(ids, mask, positions, width, empty, withHiddenStates: l2t != null);
+        // Only the last position is sampled from: no logits for the rest of the prompt.
+        using var step = _session.Run(ids, mask, positions, width, empty, withHiddenStates: l2t != null, outputPositions: [width - 1]);
         var probes = prompts.Select(p => l2t != null && p.Answer is { } answer ? l2t.Tokenize(_tokenizer, answer) : null).ToArray();
         var rows = new List<SequenceState>(prompts.Count * options.SamplesPerPrompt);
         var sources = new List<(int Row, int Position)>(rows.Capacity);
@@ -111,7 +112,7 @@ internal sealed class Generator
             for (int s = 0; s < options.SamplesPerPrompt; s++)
             {
                 rows.Add(new SequenceState(prompts[p], s, mask.AsSpan(p * width, width).ToArray(), options, probes[p]));
-                sources.Add((p, width - 1));
+                sources.Add((p, 0));
             }
         ChooseAll(rows, step, sources, options, l2t, onToken);
         cache = step.Present.SelectRows(sources.Select(s => s.Row).ToArray());

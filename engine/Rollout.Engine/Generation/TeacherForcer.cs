@@ -42,9 +42,11 @@ internal sealed class TeacherForcer(DecoderSession session, TextTokenizer tokeni
         var positions = Enumerable.Range(0, length).Select(i => (long)i).ToArray();
         var row = new SequenceState(prompt, sample, mask[..prompt.TokenIds.Length], options with { MaxNewTokens = completion.Length }, probe);
         using var empty = KvCache.Empty(session.Signature, 1);
-        using var step = session.Run(ids, mask, positions, length, empty, withHiddenStates: l2t != null);
+        // Logits only where a completion token is predicted: from the prompt's last position on.
+        var predicting = Enumerable.Range(prompt.TokenIds.Length - 1, completion.Length).Select(p => (long)p).ToArray();
+        using var step = session.Run(ids, mask, positions, length, empty, withHiddenStates: l2t != null, outputPositions: predicting);
         var entries = Enumerable.Repeat(row, completion.Length).ToList();
-        var sources = Enumerable.Range(0, completion.Length).Select(t => (0, prompt.TokenIds.Length - 1 + t)).ToList();
+        var sources = Enumerable.Range(0, completion.Length).Select(t => (0, t)).ToList();
         StepChoices.Apply(entries, step, sources, l2t, options.Sampling.PolicyTemperature,
             (t, logits) => _sampler.Evaluate(logits, options.Sampling, completion[t]),
             features => features.EvaluateOnDevice(completion, options.Sampling),

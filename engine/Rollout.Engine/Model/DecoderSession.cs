@@ -82,7 +82,7 @@ public sealed class DecoderSession : IDisposable
         catch { session.Dispose(); throw; }
     }
 
-    /// <summary>The model with the output head's input added as a graph output, serialized again.</summary>
+    /// <summary>The model with the output head's input added as a graph output and, where it can, positions selected in front of the head; serialized again.</summary>
     private static (byte[] Model, OutputHead Head) WithHiddenStatesOutput(string onnxPath)
     {
         if (!File.Exists(onnxPath)) throw new InputException($"{onnxPath}: ONNX model not found");
@@ -95,7 +95,7 @@ public sealed class DecoderSession : IDisposable
         catch (InvalidProtocolBufferException e) { throw new InputException($"{onnxPath}: not an ONNX model ({e.Message})"); }
 
         OutputHead head;
-        try { head = OutputHead.Find(model.Graph); }
+        try { head = OutputHead.Find(model.Graph).SelectPositions(model.Graph); }
         catch (FormatException e) { throw new InputException($"{onnxPath}: cannot find the output head: {e.Message}"); }
         head.ExposeHiddenStates(model.Graph);
         return (model.ToByteArray(), head);
@@ -106,22 +106,32 @@ public sealed class DecoderSession : IDisposable
     /// <paramref name="inputIds"/> and <paramref name="positionIds"/> are [rows, newTokens];
     /// <paramref name="attentionMask"/> is [rows, past.Length + newTokens].
     /// </summary>
+    /// <param name="outputPositions">Which of the new positions get logits and hidden states (ascending indices
+    /// into 0..newTokens−1), so the step's position k is <paramref name="outputPositions"/>[k]; null for all. Where
+    /// the head cannot select positions (see <see cref="OutputHead.SelectPositions"/>), all are computed and the
+    /// asked-for ones are read.</param>
     /// <param name="targets">Where logits (and, with <paramref name="withHiddenStates"/>, hidden states) are
-    /// written instead of memory ONNX Runtime allocates: [rows, newTokens, V] and [rows, newTokens, d] float32
+    /// written instead of memory ONNX Runtime allocates: [rows, positions, V] and [rows, positions, d] float32
     /// (see <see cref="CanWriteIntoTargets"/>); the hidden-states target is ignored without <paramref name="withHiddenStates"/>.
     /// The caller keeps owning them. Outputs without a target are allocated by ONNX Runtime on the CPU.</param>
     public DecoderStep Run(long[] inputIds, long[] attentionMask, long[] positionIds, int newTokens, KvCache past, bool withHiddenStates,
-        StepOutputTargets? targets = null)
+        StepOutputTargets? targets = null, long[]? outputPositions = null)
     {
         int rows = past.Rows;
-        if (targets != null) CheckTargets(targets, rows, newTokens, withHiddenStates);
+        var selected = outputPositions ?? Enumerable.Range(0, newTokens).Select(p => (long)p).ToArray();
+        if (selected.Length == 0 || selected.Any(p => p < 0 || p >= newTokens))
+            throw new ArgumentOutOfRangeException(nameof(outputPositions), $"output positions must lie in [0, {newTokens})");
+        int computed = Head.SelectsPositions ? selected.Length : newTokens;
+        if (targets != null) CheckTargets(targets, rows, computed, withHiddenStates);
         using var ids = OrtValue.CreateTensorValueFromMemory(inputIds, [rows, newTokens]);
         using var mask = OrtValue.CreateTensorValueFromMemory(attentionMask, [rows, past.Length + newTokens]);
         using var positions = Signature.HasPositionIds ? OrtValue.CreateTensorValueFromMemory(positionIds, [rows, newTokens]) : null;
+        using var selection = Head.SelectsPositions ? OrtValue.CreateTensorValueFromMemory(selected, [selected.Length]) : null;
         using var binding = _session.CreateIoBinding();
         binding.BindInput(DecoderSignature.InputIds, ids);
         binding.BindInput(DecoderSignature.AttentionMask, mask);
         if (positions != null) binding.BindInput(DecoderSignature.PositionIds, positions);
+        if (selection != null) binding.BindInput(OutputHead.PositionsInput, selection);
         for (int i = 0; i < Signature.PastNames.Count; i++) binding.BindInput(Signature.PastNames[i], past.Values[i]);
 
         // Bound in this order, so the outputs come back as logits, present..., hidden states.
@@ -140,7 +150,7 @@ public sealed class DecoderSession : IDisposable
         var present = new KvCache(outputs.Skip(1).Take(Signature.PresentNames.Count).ToArray(), rows, past.Length + newTokens);
         OrtValue[] handles = withHiddenStates ? [outputs[0], outputs[^1]] : [outputs[0]];
         return new DecoderStep(targets?.Logits ?? outputs[0], withHiddenStates ? hiddenTarget ?? outputs[^1] : null,
-            present, rows, newTokens, handles);
+            present, rows, computed, handles, Head.SelectsPositions || outputPositions == null ? null : selected);
     }
 
     private static void BindOutput(OrtIoBinding binding, string name, OrtValue? target)
@@ -149,18 +159,18 @@ public sealed class DecoderSession : IDisposable
         else binding.BindOutputToDevice(name, OrtMemoryInfo.DefaultInstance);
     }
 
-    private void CheckTargets(StepOutputTargets targets, int rows, int newTokens, bool withHiddenStates)
+    private void CheckTargets(StepOutputTargets targets, int rows, int positions, bool withHiddenStates)
     {
         if (!CanWriteIntoTargets)
             throw new InvalidOperationException($"this model outputs {Signature.LogitsType} logits and {HiddenStatesType} hidden states; only float32 outputs can be written into targets (copy them instead)");
-        CheckShape(targets.Logits, "logits", rows, newTokens, VocabSize);
-        if (withHiddenStates && targets.HiddenStates != null) CheckShape(targets.HiddenStates, "hidden-states", rows, newTokens, Config.Hidden);
+        CheckShape(targets.Logits, "logits", rows, positions, VocabSize);
+        if (withHiddenStates && targets.HiddenStates != null) CheckShape(targets.HiddenStates, "hidden-states", rows, positions, Config.Hidden);
     }
 
-    private static void CheckShape(OrtValue target, string what, int rows, int newTokens, int width)
+    private static void CheckShape(OrtValue target, string what, int rows, int positions, int width)
     {
         var info = target.GetTensorTypeAndShape();
-        long[] expected = [rows, newTokens, width];
+        long[] expected = [rows, positions, width];
         if (info.ElementDataType != TensorElementType.Float || !info.Shape.SequenceEqual(expected))
             throw new ArgumentException($"the {what} target is {info.ElementDataType} [{string.Join(',', info.Shape)}], the step needs Float [{string.Join(',', expected)}]");
     }
@@ -175,7 +185,8 @@ public sealed class DecoderSession : IDisposable
 }
 
 /// <summary>
-/// One forward step's outputs. Logits are read per (row, position); fp16 models are widened once. When the
+/// One forward step's outputs. Logits are read per (row, output position): position k is the run's k-th output
+/// position (all of the new positions unless the run asked for some); fp16 models are widened once. When the
 /// step wrote into caller-owned <see cref="StepOutputTargets"/>, they are read from there, and only if that
 /// memory is on the host.
 /// </summary>
@@ -185,24 +196,29 @@ public sealed class DecoderStep : IDisposable
     private readonly OrtValue? _hidden;
     private readonly OrtValue[] _owned;
     private readonly float[]? _widenedLogits;
-    private readonly int _newTokens;
+    private readonly int _positions;
+    private readonly long[]? _positionMap;
 
     public KvCache Present { get; }
     public int VocabSize { get; }
     public int HiddenSize { get; }
 
+    /// <param name="positions">Positions per row in the outputs.</param>
     /// <param name="owned">The ONNX Runtime handles this step releases; <paramref name="logits"/> and
     /// <paramref name="hidden"/> are among them unless the caller owns them.</param>
-    internal DecoderStep(OrtValue logits, OrtValue? hidden, KvCache present, int rows, int newTokens, OrtValue[] owned)
+    /// <param name="positionMap">Where the graph computed every position but only some were asked for: the output
+    /// position of each one asked for.</param>
+    internal DecoderStep(OrtValue logits, OrtValue? hidden, KvCache present, int rows, int positions, OrtValue[] owned, long[]? positionMap = null)
     {
         _logits = logits;
         _hidden = hidden;
         _owned = owned;
-        _newTokens = newTokens;
+        _positions = positions;
+        _positionMap = positionMap;
         Present = present;
         var shape = logits.GetTensorTypeAndShape();
-        if (shape.Shape.Length != 3 || shape.Shape[0] != rows || shape.Shape[1] != newTokens)
-            throw new InvalidOperationException($"logits shaped [{string.Join(',', shape.Shape)}], expected [{rows},{newTokens},V]");
+        if (shape.Shape.Length != 3 || shape.Shape[0] != rows || shape.Shape[1] != positions)
+            throw new InvalidOperationException($"logits shaped [{string.Join(',', shape.Shape)}], expected [{rows},{positions},V]");
         VocabSize = (int)shape.Shape[2];
         if (shape.ElementDataType == TensorElementType.Float16)
         {
@@ -214,15 +230,17 @@ public sealed class DecoderStep : IDisposable
     }
 
     public ReadOnlySpan<float> Logits(int row, int position) =>
-        AllLogits.Slice((row * _newTokens + position) * VocabSize, VocabSize);
+        AllLogits.Slice(Index(row, position) * VocabSize, VocabSize);
 
     public ReadOnlySpan<float> HiddenStates(int row, int position) =>
-        AllHiddenStates.Slice((row * _newTokens + position) * HiddenSize, HiddenSize);
+        AllHiddenStates.Slice(Index(row, position) * HiddenSize, HiddenSize);
 
-    /// <summary>Every logit of the step, [rows, newTokens, V] row-major.</summary>
+    private int Index(int row, int position) => row * _positions + (int)(_positionMap?[position] ?? position);
+
+    /// <summary>Every logit the step computed, [rows, positions, V] row-major.</summary>
     public ReadOnlySpan<float> AllLogits => _widenedLogits ?? OnHost(_logits, "logits").GetTensorDataAsSpan<float>();
 
-    /// <summary>Every hidden state of the step, [rows, newTokens, d] row-major.</summary>
+    /// <summary>Every hidden state the step computed, [rows, positions, d] row-major.</summary>
     public ReadOnlySpan<float> AllHiddenStates =>
         OnHost(_hidden ?? throw new InvalidOperationException("hidden states were not requested for this step"), "hidden states")
             .GetTensorDataAsSpan<float>();

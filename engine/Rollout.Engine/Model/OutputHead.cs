@@ -8,8 +8,14 @@ namespace Rollout.Engine.Model;
 /// but the L2T step features need h_t, so <see cref="ExposeHiddenStates"/> adds the head's input
 /// as a graph output. ONNX Runtime computes it anyway; exposing it costs nothing.
 /// </summary>
-public sealed record OutputHead(string HiddenStates, string Weight, string? Bias)
+/// <param name="ReadsSequence">Whether the head multiplies the [batch, sequence, hidden] activation itself (no
+/// reshape between it and the logits), so <see cref="SelectPositions"/> can pick positions in front of it.</param>
+/// <param name="SelectsPositions">Whether <see cref="SelectPositions"/> has put <see cref="PositionsInput"/> in front of the head.</param>
+public sealed record OutputHead(string HiddenStates, string Weight, string? Bias, bool ReadsSequence = true, bool SelectsPositions = false)
 {
+    /// <summary>The graph input (int64 [K], indices into a run's new positions) naming the positions that reach the head.</summary>
+    public const string PositionsInput = "rollout_output_positions";
+
     /// <summary>Finds the head by walking back from <c>logits</c> through casts and a bias add to the MatMul/Gemm.</summary>
     public static OutputHead Find(GraphProto graph, string logitsName = "logits")
     {
@@ -19,6 +25,7 @@ public sealed record OutputHead(string HiddenStates, string Weight, string? Bias
         var constants = new ConstantTensors(graph, producers);
 
         string? bias = null;
+        bool reshaped = false;
         var name = logitsName;
         for (int hop = 0; hop < 8; hop++)
         {
@@ -27,6 +34,7 @@ public sealed record OutputHead(string HiddenStates, string Weight, string? Bias
             switch (node.OpType)
             {
                 case "Cast" or "Identity" or "Reshape":
+                    reshaped |= node.OpType == "Reshape";
                     name = node.Input[0];
                     continue;
                 case "Add":
@@ -39,12 +47,40 @@ public sealed record OutputHead(string HiddenStates, string Weight, string? Bias
                         throw new FormatException($"the head node '{node.Name}' has no single activation input");
                     var weight = node.Input.Take(2).First(i => i != activation[0]);
                     if (node.OpType == "Gemm" && node.Input.Count > 2) bias ??= node.Input[2];
-                    return new OutputHead(activation[0], weight, bias);
+                    return new OutputHead(activation[0], weight, bias, ReadsSequence: !reshaped && node.OpType != "Gemm");
                 default:
                     throw new FormatException($"unexpected op '{node.OpType}' between the output head and '{logitsName}'");
             }
         }
         throw new FormatException($"no MatMul/Gemm found within 8 ops of '{logitsName}'");
+    }
+
+    /// <summary>
+    /// Puts a Gather over the sequence axis, fed by the new input <see cref="PositionsInput"/>, between the hidden
+    /// states and the head, so a run computes logits (and exposes hidden states) only where they are read: a prefill
+    /// needs its last position, not [rows, prompt length, V]. Returns the head reading the gathered states; a head
+    /// that does not read the sequence activation itself (a reshape or a 2-D Gemm in between) is left as it is.
+    /// </summary>
+    public OutputHead SelectPositions(GraphProto graph)
+    {
+        if (!ReadsSequence || SelectsPositions) return this;
+        var selected = HiddenStates + "/rollout_selected";
+        var head = graph.Node.Single(n => n.Input.Contains(HiddenStates) && n.Input.Contains(Weight));
+        for (int i = 0; i < head.Input.Count; i++)
+            if (head.Input[i] == HiddenStates) head.Input[i] = selected;
+        var gather = new NodeProto { Name = "rollout_select_output_positions", OpType = "Gather" };
+        gather.Input.Add(HiddenStates);
+        gather.Input.Add(PositionsInput);
+        gather.Output.Add(selected);
+        gather.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
+        // Topological order: the Gather right before the head.
+        graph.Node.Insert(graph.Node.IndexOf(head), gather);
+        var positions = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Int64, Shape = new TensorShapeProto() };
+        positions.Shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "output_positions" });
+        graph.Input.Add(new ValueInfoProto { Name = PositionsInput, Type = new TypeProto { TensorType = positions } });
+        var known = graph.ValueInfo.FirstOrDefault(v => v.Name == HiddenStates);
+        if (known != null) graph.ValueInfo.Add(new ValueInfoProto { Name = selected, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = known.Type.TensorType.ElemType } } });
+        return this with { HiddenStates = selected, SelectsPositions = true };
     }
 
     /// <summary>Adds <see cref="HiddenStates"/> as a graph output unless it already is one.</summary>

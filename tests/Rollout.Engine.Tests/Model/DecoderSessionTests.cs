@@ -56,6 +56,64 @@ public sealed class DecoderSessionTests(EngineModels models)
         }
     }
 
+    [Theory]
+    [MemberData(nameof(EngineModels.Names), MemberType = typeof(EngineModels))]
+    public void A_run_computes_logits_and_hidden_states_only_at_the_positions_asked_for(string arch)
+    {
+        var folder = ModelFolder.Open(models.Dir(arch));
+        using var session = folder.OpenSession();
+        Assert.True(session.Head.SelectsPositions);
+        int[] tokens = [5, 17, 200, 33, 9];
+        var reference = ReferenceForward.Run(models.Weights(arch), tokens);
+
+        using var empty = KvCache.Empty(session.Signature, 1);
+        using var step = session.Run(tokens.Select(t => (long)t).ToArray(), tokens.Select(_ => 1L).ToArray(),
+            Enumerable.Range(0, tokens.Length).Select(i => (long)i).ToArray(), tokens.Length, empty, withHiddenStates: true,
+            outputPositions: [1, 4]);
+        using var present = step.Present;
+
+        // Two positions computed, not five; each equal to the reference at the position asked for.
+        Assert.Equal(2 * session.VocabSize, step.AllLogits.Length);
+        Assert.Equal(2 * folder.Config.Hidden, step.AllHiddenStates.Length);
+        Assert.Equal(tokens.Length, present.Length);
+        foreach (var (k, position) in new[] { (0, 1), (1, 4) })
+        {
+            Assert.True(RelativeError(step.Logits(0, k), reference.Logits[position]) < 1e-4, $"logits at {position}");
+            Assert.True(RelativeError(step.HiddenStates(0, k), reference.Hidden[position]) < 1e-4, $"hidden states at {position}");
+        }
+    }
+
+    [Fact]
+    public void A_head_behind_a_reshape_keeps_every_position()
+    {
+        var graph = new Onnx.GraphProto();
+        graph.Initializer.Add(new Onnx.TensorProto { Name = "W", DataType = (int)Onnx.TensorProto.Types.DataType.Float });
+        graph.Node.Add(Node("MatMul", ["h2d", "W"], "flat"));
+        graph.Node.Add(Node("Reshape", ["flat", "shape"], "logits"));
+        var head = OutputHead.Find(graph);
+        Assert.Same(head, head.SelectPositions(graph));
+        Assert.DoesNotContain(graph.Input, i => i.Name == OutputHead.PositionsInput);
+    }
+
+    private static Onnx.NodeProto Node(string op, string[] inputs, string output)
+    {
+        var node = new Onnx.NodeProto { OpType = op, Name = output };
+        node.Input.AddRange(inputs);
+        node.Output.Add(output);
+        return node;
+    }
+
+    private static double RelativeError(ReadOnlySpan<float> actual, double[] expected)
+    {
+        double err = 0, norm = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            err += (actual[i] - expected[i]) * (actual[i] - expected[i]);
+            norm += expected[i] * expected[i];
+        }
+        return Math.Sqrt(err / norm);
+    }
+
     [Fact]
     public void Signature_is_read_from_the_graph()
     {
