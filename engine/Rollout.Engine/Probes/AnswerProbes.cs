@@ -90,11 +90,14 @@ public sealed class AnswerProbes(DecoderSession session, double temperature, lon
             }
         }
 
+        // Logits only where some row predicts an answer token the rollout did not sample (not at the cue's positions).
+        var read = chunk.SelectMany(p => p.RunPositions).Distinct().Order().ToArray();
         using var past = KvCache.Gather(chunk.Select(p => (jobs[p.Job].Cache, p.Past)).ToList(), pastLength);
-        using var step = session.Run(ids, mask, positions, newLength, past, withHiddenStates: coreShift is { HasCore: true });
+        using var step = session.Run(ids, mask, positions, newLength, past, withHiddenStates: coreShift is { HasCore: true },
+            outputPositions: read.Select(p => (long)p).ToArray());
         using var present = step.Present;
-        // The rows that predict an answer token the rollout did not sample, in chunk order.
-        var sources = chunk.SelectMany((p, i) => p.RunPositions.Select(position => (Row: i, Position: position))).ToList();
+        // Those rows and positions, in chunk order.
+        var sources = chunk.SelectMany((p, i) => p.RunPositions.Select(position => (Row: i, Position: Array.BinarySearch(read, position)))).ToList();
         if (coreShift is { HasCore: true }) coreShift.Prepare(step, sources, writtenInPlace: false);
         int source = 0;
         foreach (var plan in chunk)
