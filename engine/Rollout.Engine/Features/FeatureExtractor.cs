@@ -76,6 +76,13 @@ public sealed class FeatureExtractor : IDisposable
         _host.Accelerator is CPUAccelerator ? Outputs(rows).Targets(rows, 1) : null;
 
     /// <summary>
+    /// Whether a CUDA session should leave a step's logits and hidden states on the device for <see cref="Prepare"/>
+    /// to copy device to device (the kernels run on CUDA, in ILGPU's own context), rather than bring them to the host.
+    /// </summary>
+    public bool TakesDeviceOutputs(DecoderSession session) =>
+        _host.Kind == AcceleratorKind.Cuda && session.Device == ExecutionDevice.Cuda && session.CanWriteIntoTargets;
+
+    /// <summary>
     /// Whether the kernels run on a device (CUDA, or ILGPU's CPU accelerator standing in for one): then tokens are
     /// chosen there too (<see cref="SampleOnDevice"/>, <see cref="EvaluateOnDevice"/>), so the logits stay where they are.
     /// </summary>
@@ -93,7 +100,9 @@ public sealed class FeatureExtractor : IDisposable
         int rows = sources.Count;
         var buffers = Buffers(rows);
         var outputs = Outputs(rows);
-        if (!writtenInPlace)
+        if (step.OnDevice)
+            outputs.CopyFromDevice(step.LogitsValue, step.HiddenStatesValue, sources.Select(s => step.Entry(s.Row, s.Position)).ToArray());
+        else if (!writtenInPlace)
             for (int i = 0; i < rows; i++)
             {
                 var (row, position) = sources[i];

@@ -104,7 +104,8 @@ internal sealed class Generator
 
         using var empty = KvCache.Empty(_session.Signature, prompts.Count);
         // Only the last position is sampled from: no logits for the rest of the prompt.
-        using var step = _session.Run(ids, mask, positions, width, empty, withHiddenStates: l2t != null, outputPositions: [width - 1]);
+        using var step = _session.Run(ids, mask, positions, width, empty, withHiddenStates: l2t != null, outputPositions: [width - 1],
+            logitsOnDevice: l2t?.Features.TakesDeviceOutputs(_session) == true);
         var probes = prompts.Select(p => l2t != null && p.Answer is { } answer ? l2t.Tokenize(_tokenizer, answer) : null).ToArray();
         var rows = new List<SequenceState>(prompts.Count * options.SamplesPerPrompt);
         var sources = new List<(int Row, int Position)>(rows.Capacity);
@@ -139,7 +140,8 @@ internal sealed class Generator
         }
         // With L2T, ONNX Runtime writes this step's logits and hidden states into the kernels' buffers (no copy).
         var targets = l2t is { Settings.ZeroCopy: true } && _session.CanWriteIntoTargets ? l2t.Features.Targets(rows.Count) : null;
-        using var step = _session.Run(ids, mask, positions, 1, cache, withHiddenStates: l2t != null, targets);
+        using var step = _session.Run(ids, mask, positions, 1, cache, withHiddenStates: l2t != null, targets,
+            logitsOnDevice: l2t?.Features.TakesDeviceOutputs(_session) == true);
         cache.Dispose();
         ChooseAll(rows, step, rows.Select((_, r) => (r, 0)).ToList(), options, l2t, onToken, writtenInPlace: targets != null);
         RetainFinished(rows, step.Present);

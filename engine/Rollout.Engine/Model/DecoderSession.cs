@@ -20,6 +20,7 @@ public sealed class DecoderSession : IDisposable
     private readonly SharedCudaContext? _sharedContext;
 
     public ModelConfig Config { get; }
+    public ExecutionDevice Device { get; }
     public DecoderSignature Signature { get; }
     public OutputHead Head { get; }
     public int VocabSize { get; }
@@ -31,10 +32,11 @@ public sealed class DecoderSession : IDisposable
     public bool CanWriteIntoTargets => Signature.LogitsType == TensorElementType.Float && HiddenStatesType == TensorElementType.Float;
 
     private DecoderSession(InferenceSession session, ModelConfig config, DecoderSignature signature, OutputHead head,
-        SharedCudaContext? sharedContext)
+        ExecutionDevice device, SharedCudaContext? sharedContext)
     {
         _session = session;
         _sharedContext = sharedContext;
+        Device = device;
         Config = config;
         Signature = signature;
         Head = head;
@@ -77,7 +79,7 @@ public sealed class DecoderSession : IDisposable
         try
         {
             sharedContext?.VerifySameContext(session);
-            return new DecoderSession(session, config, DecoderSignature.Read(session, config, onnxPath), head, sharedContext);
+            return new DecoderSession(session, config, DecoderSignature.Read(session, config, onnxPath), head, device, sharedContext);
         }
         catch { session.Dispose(); throw; }
     }
@@ -114,9 +116,13 @@ public sealed class DecoderSession : IDisposable
     /// written instead of memory ONNX Runtime allocates: [rows, positions, V] and [rows, positions, d] float32
     /// (see <see cref="CanWriteIntoTargets"/>); the hidden-states target is ignored without <paramref name="withHiddenStates"/>.
     /// The caller keeps owning them. Outputs without a target are allocated by ONNX Runtime on the CPU.</param>
+    /// <param name="logitsOnDevice">On a CUDA session, leave the logits and hidden states (those without a target) in
+    /// ONNX Runtime's device memory, for a device-to-device copy to the kernels; the cache still comes to the host.</param>
     public DecoderStep Run(long[] inputIds, long[] attentionMask, long[] positionIds, int newTokens, KvCache past, bool withHiddenStates,
-        StepOutputTargets? targets = null, long[]? outputPositions = null)
+        StepOutputTargets? targets = null, long[]? outputPositions = null, bool logitsOnDevice = false)
     {
+        if (logitsOnDevice && Device != ExecutionDevice.Cuda)
+            throw new ArgumentException("outputs stay on the device only on a CUDA session", nameof(logitsOnDevice));
         int rows = past.Rows;
         var selected = outputPositions ?? Enumerable.Range(0, newTokens).Select(p => (long)p).ToArray();
         if (selected.Length == 0 || selected.Any(p => p < 0 || p >= newTokens))
@@ -136,9 +142,10 @@ public sealed class DecoderSession : IDisposable
 
         // Bound in this order, so the outputs come back as logits, present..., hidden states.
         var hiddenTarget = withHiddenStates ? targets?.HiddenStates : null;
-        BindOutput(binding, DecoderSignature.Logits, targets?.Logits);
+        using var device = logitsOnDevice ? new OrtMemoryInfo("Cuda", OrtAllocatorType.DeviceAllocator, 0, OrtMemType.Default) : null;
+        BindOutput(binding, DecoderSignature.Logits, targets?.Logits, device);
         foreach (var name in Signature.PresentNames) BindOutput(binding, name, null);
-        if (withHiddenStates) BindOutput(binding, Head.HiddenStates, hiddenTarget);
+        if (withHiddenStates) BindOutput(binding, Head.HiddenStates, hiddenTarget, device);
 
         _sharedContext?.MakeCurrent();
         var outputs = _session.RunWithBoundResults(_runOptions, binding);
@@ -153,10 +160,10 @@ public sealed class DecoderSession : IDisposable
             present, rows, computed, handles, Head.SelectsPositions || outputPositions == null ? null : selected);
     }
 
-    private static void BindOutput(OrtIoBinding binding, string name, OrtValue? target)
+    private static void BindOutput(OrtIoBinding binding, string name, OrtValue? target, OrtMemoryInfo? memory = null)
     {
         if (target != null) binding.BindOutput(name, target);
-        else binding.BindOutputToDevice(name, OrtMemoryInfo.DefaultInstance);
+        else binding.BindOutputToDevice(name, memory ?? OrtMemoryInfo.DefaultInstance);
     }
 
     private void CheckTargets(StepOutputTargets targets, int rows, int positions, bool withHiddenStates)
@@ -220,7 +227,7 @@ public sealed class DecoderStep : IDisposable
         if (shape.Shape.Length != 3 || shape.Shape[0] != rows || shape.Shape[1] != positions)
             throw new InvalidOperationException($"logits shaped [{string.Join(',', shape.Shape)}], expected [{rows},{positions},V]");
         VocabSize = (int)shape.Shape[2];
-        if (shape.ElementDataType == TensorElementType.Float16)
+        if (shape.ElementDataType == TensorElementType.Float16 && !OnDevice)
         {
             var half = logits.GetTensorDataAsSpan<Float16>();
             _widenedLogits = new float[half.Length];
@@ -230,12 +237,22 @@ public sealed class DecoderStep : IDisposable
     }
 
     public ReadOnlySpan<float> Logits(int row, int position) =>
-        AllLogits.Slice(Index(row, position) * VocabSize, VocabSize);
+        AllLogits.Slice(Entry(row, position) * VocabSize, VocabSize);
 
     public ReadOnlySpan<float> HiddenStates(int row, int position) =>
-        AllHiddenStates.Slice(Index(row, position) * HiddenSize, HiddenSize);
+        AllHiddenStates.Slice(Entry(row, position) * HiddenSize, HiddenSize);
 
-    private int Index(int row, int position) => row * _positions + (int)(_positionMap?[position] ?? position);
+    /// <summary>Which [rows, positions] entry of the outputs holds (row, output position).</summary>
+    public int Entry(int row, int position) => row * _positions + (int)(_positionMap?[position] ?? position);
+
+    /// <summary>Whether the logits are in device memory (see <see cref="DecoderSession.Run"/>'s logitsOnDevice): read them through <see cref="LogitsValue"/>.</summary>
+    public bool OnDevice => _logits.GetTensorMemoryInfo().GetDeviceType() != OrtMemoryInfoDeviceType.CPU;
+
+    /// <summary>The logits tensor, [rows, positions, V].</summary>
+    public OrtValue LogitsValue => _logits;
+
+    /// <summary>The hidden-states tensor, [rows, positions, d], when requested.</summary>
+    public OrtValue? HiddenStatesValue => _hidden;
 
     /// <summary>Every logit the step computed, [rows, positions, V] row-major.</summary>
     public ReadOnlySpan<float> AllLogits => _widenedLogits ?? OnHost(_logits, "logits").GetTensorDataAsSpan<float>();

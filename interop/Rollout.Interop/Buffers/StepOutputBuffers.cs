@@ -1,6 +1,9 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Rollout.Kernels.Runtime;
@@ -17,8 +20,9 @@ namespace Rollout.Interop.Buffers;
 /// <remarks>
 /// Zero copy (<see cref="Targets"/>) needs float32 outputs and a session that can write where the buffers
 /// live: the CPU provider into the CPU accelerator's memory, or the CUDA provider sharing ILGPU's context
-/// (<see cref="Cuda.SharedCudaContext"/>) into its CUDA memory. Otherwise — fp16 models, a CPU session
-/// feeding CUDA kernels, or contexts that differ — the session's own outputs are copied in with
+/// (<see cref="Cuda.SharedCudaContext"/>) into its CUDA memory. A CUDA session on its own context leaves its
+/// outputs in device memory, copied device to device with <see cref="CopyFromDevice"/>. Otherwise — fp16
+/// models, a CPU session feeding CUDA kernels — the session's outputs are copied in from the host with
 /// <see cref="CopyLogits"/> and <see cref="CopyHiddenStates"/>.
 /// </remarks>
 public sealed class StepOutputBuffers : IDisposable
@@ -108,6 +112,42 @@ public sealed class StepOutputBuffers : IDisposable
     /// <summary>The copy path: a step's hidden states from host memory into the buffers.</summary>
     public void CopyHiddenStates(ReadOnlySpan<float> hiddenStates, int rows, int positions) =>
         CopyIn(HiddenStates(rows, positions), hiddenStates, nameof(hiddenStates));
+
+    /// <summary>
+    /// The device copy path: entries of a step's float32 outputs that ONNX Runtime left in CUDA memory of its own
+    /// context ([rows, positions, width] each) copied device to device into the buffers, buffer entry i from output
+    /// entry <paramref name="sourceEntries"/>[i]; consecutive entries go in one copy. Only on the CUDA accelerator.
+    /// </summary>
+    public void CopyFromDevice(OrtValue logits, OrtValue? hiddenStates, ReadOnlySpan<int> sourceEntries)
+    {
+        if (_host.Accelerator is not CudaAccelerator cuda)
+            throw new InvalidOperationException($"device-to-device copies need the CUDA accelerator; these buffers are on {_host.Kind}");
+        RequireFits(sourceEntries.Length, 1);
+        CopyEntries(cuda.NativePtr, logits, _logits.NativePtr, VocabSize, sourceEntries);
+        if (hiddenStates != null) CopyEntries(cuda.NativePtr, hiddenStates, _hidden.NativePtr, HiddenSize, sourceEntries);
+    }
+
+    private static void CopyEntries(IntPtr context, OrtValue source, IntPtr target, int width, ReadOnlySpan<int> sourceEntries)
+    {
+        var from = DeviceAddress(source);
+        var sourceContext = Cuda.CudaDriver.ContextOf(from);
+        long entryBytes = (long)width * sizeof(float);
+        for (int i = 0; i < sourceEntries.Length;)
+        {
+            int run = 1;
+            while (i + run < sourceEntries.Length && sourceEntries[i + run] == sourceEntries[i] + run) run++;
+            Cuda.CudaDriver.CopyPeer(target + (nint)(i * entryBytes), context, from + (nint)(sourceEntries[i] * entryBytes), sourceContext, run * entryBytes);
+            i += run;
+        }
+    }
+
+    /// <summary>Where a tensor's data starts. For device memory the span is only an address carrier: never read through it.</summary>
+    private static unsafe IntPtr DeviceAddress(OrtValue value)
+    {
+        if (value.GetTensorTypeAndShape().ElementDataType != TensorElementType.Float)
+            throw new ArgumentException("device-to-device copies take float32 outputs", nameof(value));
+        return (IntPtr)Unsafe.AsPointer(ref MemoryMarshal.GetReference(value.GetTensorMutableRawData()));
+    }
 
     public void Dispose()
     {

@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace Rollout.Interop.Cuda;
 
 /// <summary>
-/// The few CUDA driver calls that put ONNX Runtime and ILGPU on one context. The handles are ILGPU's
-/// (context, stream) or ONNX Runtime's (device pointers), so nothing here owns or frees one. Every call
+/// The few CUDA driver calls between ONNX Runtime and ILGPU: their contexts, and copies from one to the other.
+/// The handles are ILGPU's (context, stream) or ONNX Runtime's (device pointers), so nothing here owns or frees one. Every call
 /// loads and initializes the driver once and checks its result in <see cref="Check"/>.
 /// </summary>
 public static class CudaDriver
@@ -36,6 +36,16 @@ public static class CudaDriver
         Check(NativeMethods.cuPointerGetAttribute(out var context, NativeMethods.PointerAttributeContext, (ulong)devicePointer),
             "cuPointerGetAttribute(CONTEXT)");
         return context;
+    }
+
+    /// <summary>
+    /// Copies device memory allocated in one context into memory of another (on one device, a device-to-device
+    /// copy). Ordered after the work already queued in both contexts and before what is queued later.
+    /// </summary>
+    public static void CopyPeer(IntPtr destination, IntPtr destinationContext, IntPtr source, IntPtr sourceContext, long bytes)
+    {
+        Initialize();
+        Check(NativeMethods.cuMemcpyPeer((ulong)destination, destinationContext, (ulong)source, sourceContext, (nuint)bytes), "cuMemcpyPeer");
     }
 
     public static void SynchronizeStream(IntPtr stream)

@@ -29,5 +29,8 @@ internal static partial class NativeMethods
     internal static partial int cuStreamSynchronize(IntPtr stream);
 
     [LibraryImport(Library)]
+    internal static partial int cuMemcpyPeer(ulong destination, IntPtr destinationContext, ulong source, IntPtr sourceContext, nuint bytes);
+
+    [LibraryImport(Library)]
     internal static partial int cuGetErrorName(int result, out IntPtr name);
 }
