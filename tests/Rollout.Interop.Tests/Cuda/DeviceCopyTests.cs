@@ -1,4 +1,3 @@
-using Microsoft.ML.OnnxRuntime;
 using Rollout.Engine.Model;
 using Rollout.Interop.Tests.Support;
 using Rollout.Kernels.Runtime;
@@ -16,19 +15,14 @@ public sealed class DeviceCopyTests(TinyModel model, Hosts hosts)
     [Fact]
     public void Outputs_left_on_the_device_are_copied_into_ilgpu_buffers_entry_by_entry()
     {
-        Assert.SkipUnless(AcceleratorHost.Available().Contains(AcceleratorKind.Cuda), "no CUDA device");
-        Assert.SkipUnless(OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"), "this ONNX Runtime has no CUDA provider");
+        CudaStep.SkipUnlessPresent();
         using var session = DecoderSession.Load(model.Folder.OnnxPath, model.Folder.Config, ExecutionDevice.Cuda);
         int vocab = session.VocabSize, width = session.Config.Hidden;
         using var buffers = hosts.Buffers(AcceleratorKind.Cuda, 3, 1, vocab, width);
-
-        long[] ids = [5, 17, 200, 33, 9, 1, 2, 3, 4, 5];
-        var mask = ids.Select(_ => 1L).ToArray();
-        long[] positions = [0, 1, 2, 3, 4, 0, 1, 2, 3, 4];
-        using var empty = KvCache.Empty(session.Signature, 2);
-        using var reference = model.Session.Run(ids, mask, positions, 5, empty, withHiddenStates: true);
+        using var empty = KvCache.Empty(session.Signature, CudaStep.Rows);
+        using var reference = CudaStep.Run(model.Session, empty);
         using var referencePresent = reference.Present;
-        using var step = session.Run(ids, mask, positions, 5, empty, withHiddenStates: true, logitsOnDevice: true);
+        using var step = CudaStep.Run(session, empty, logitsOnDevice: true);
         using var present = step.Present;
         Assert.True(step.OnDevice);
 

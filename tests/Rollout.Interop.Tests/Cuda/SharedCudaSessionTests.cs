@@ -1,4 +1,3 @@
-using Microsoft.ML.OnnxRuntime;
 using Rollout.Engine.Model;
 using Rollout.Interop.Buffers;
 using Rollout.Interop.Tests.Support;
@@ -18,20 +17,15 @@ public sealed class SharedCudaSessionTests(TinyModel model, Hosts hosts)
     [Fact]
     public void The_cuda_provider_writes_into_ilgpu_buffers_that_a_kernel_then_reads_in_order()
     {
-        Assert.SkipUnless(AcceleratorHost.Available().Contains(AcceleratorKind.Cuda), "no CUDA device");
-        Assert.SkipUnless(OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"), "this ONNX Runtime has no CUDA provider");
+        CudaStep.SkipUnlessPresent();
         var host = hosts.Get(AcceleratorKind.Cuda);
         var shared = hosts.SharedCuda;
         using var session = DecoderSession.Load(model.Folder.OnnxPath, model.Folder.Config, ExecutionDevice.Cuda, shared);
-        using var buffers = new StepOutputBuffers(host, 2, 5, session.VocabSize, session.Config.Hidden, shared.MemoryInfo);
-
-        long[] ids = [5, 17, 200, 33, 9, 1, 2, 3, 4, 5];
-        var mask = ids.Select(_ => 1L).ToArray();
-        long[] positions = [0, 1, 2, 3, 4, 0, 1, 2, 3, 4];
-        using var empty = KvCache.Empty(session.Signature, 2);
-        using var reference = model.Session.Run(ids, mask, positions, 5, empty, withHiddenStates: true);
+        using var buffers = new StepOutputBuffers(host, CudaStep.Rows, CudaStep.Tokens, session.VocabSize, session.Config.Hidden, shared.MemoryInfo);
+        using var empty = KvCache.Empty(session.Signature, CudaStep.Rows);
+        using var reference = CudaStep.Run(model.Session, empty);
         using var referencePresent = reference.Present;
-        using var bound = session.Run(ids, mask, positions, 5, empty, withHiddenStates: true, buffers.Targets(2, 5));
+        using var bound = CudaStep.Run(session, empty, buffers.Targets(CudaStep.Rows, CudaStep.Tokens));
         using var boundPresent = bound.Present;
 
         // No host sync: the kernel runs on ILGPU's default stream, ordered after the provider's blocking stream.
