@@ -44,7 +44,7 @@ internal sealed class RolloutFinisher(DecoderSession session, TextTokenizer toke
         for (int i = 0; i < results.Count; i++)
         {
             if (i == 0 || results[i].PromptId != results[i - 1].PromptId) groups.Add([]);
-            groups[^1].Add(new ScoringInput(results[i], results[i].Features!, probes[i], answers[i]));
+            groups[^1].Add(new ScoringInput(results[i], probes[i], answers[i]));
         }
         var scorer = new RolloutScorer(l2t.Host, l2t.Settings.Options, new AnswerExtractor(), options.MaxNewTokens);
         return scorer.Score(groups).SelectMany(g => g).Select((score, i) => results[i] with { Score = score }).ToList();

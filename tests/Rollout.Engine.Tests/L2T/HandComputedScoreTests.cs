@@ -89,8 +89,9 @@ public sealed class HandComputedScoreTests(AcceleratorFixture accelerator) : ICl
     private static ScoringInput Input(string text, float[] logprobs, EpisodeSpan[] episodes, float[] u, float[] v, double[] probes)
     {
         int tokens = logprobs.Length;
-        var rollout = new RolloutResult("q", 0, [], new int[tokens], text, FinishReason.Eos, logprobs, logprobs, new float[tokens], episodes, FormatOk: true);
-        return new ScoringInput(rollout, new StepFeatures(2, u, v), probes, "12");
+        var rollout = new RolloutResult("q", 0, [], new int[tokens], text, FinishReason.Eos, logprobs, logprobs, new float[tokens], episodes,
+            FormatOk: true, new StepFeatures(2, u, v));
+        return new ScoringInput(rollout, probes, "12");
     }
 
     private static void Expect(double[] expected, IReadOnlyList<double> actual) => Agreement.Close(expected, actual, "hand-computed", 1e-5);

@@ -99,13 +99,15 @@ public sealed class RolloutScorerTests(AcceleratorFixture accelerator) : IClassF
 
         ScoringInput good = ScoringCase.Random(seed: 16, Rank, [1]).Inputs[0][0];
         var tokens = good.Rollout.TokenIds.Length;
-        Assert.Contains("u and v", Refused(good with { Features = good.Features with { U = new float[(tokens - 1) * Rank] } }));
-        Assert.Contains("rank", Refused(good with { Features = new StepFeatures(Rank + 1, new float[tokens * (Rank + 1)], new float[tokens * (Rank + 1)]) }));
+        Assert.Contains("u and v", Refused(WithFeatures(good.Features with { U = new float[(tokens - 1) * Rank] })));
+        Assert.Contains("rank", Refused(WithFeatures(new StepFeatures(Rank + 1, new float[tokens * (Rank + 1)], new float[tokens * (Rank + 1)]))));
+        Assert.Contains("no step features", Refused(WithFeatures(null)));
         Assert.Contains("log-probabilities", Refused(good with { Rollout = good.Rollout with { Logprobs = new float[tokens + 1] } }));
         Assert.Contains("answer probes", Refused(good with { AnswerProbes = [0.5] }));
         Assert.Contains("no episodes", Refused(good with { Rollout = good.Rollout with { Episodes = [] } }));
 
         string Refused(ScoringInput bad) => Assert.Throws<ArgumentException>(() => scorer.Score([[good], [bad]])).Message;
+        ScoringInput WithFeatures(StepFeatures? features) => good with { Rollout = good.Rollout with { Features = features } };
     }
 
     private RolloutScorer Scorer(L2TOptions options) => new(accelerator.Host, options, new AnswerExtractor(AnswerFormat.Hash), TokenBudget);

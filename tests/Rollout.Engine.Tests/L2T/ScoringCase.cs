@@ -39,8 +39,8 @@ internal sealed class ScoringCase
                 var probes = hasAnswer ? Enumerable.Range(0, episodes.Length + 1).Select(_ => random.NextDouble()).ToArray() : null;
                 var text = $"<think>step</think> #### {(correct ? Answer : "18")}";
                 var rollout = new RolloutResult($"p{g}", s, [], new int[tokens], text, FinishReason.Eos, logprobs, logprobs,
-                    new float[tokens], episodes, formatOk);
-                inputs.Add(new ScoringInput(rollout, new StepFeatures(rank, u, v), probes, hasAnswer ? Answer : null));
+                    new float[tokens], episodes, formatOk, new StepFeatures(rank, u, v));
+                inputs.Add(new ScoringInput(rollout, probes, hasAnswer ? Answer : null));
                 var outcome = (hasAnswer && correct ? 1 : 0) + (formatOk ? 0 : -0.01);
                 var credit = L2TRecomputation.CreditSpans([.. episodes.Select(e => (e.Start, e.End))], tokens);
                 reference.Add(new L2TRecomputation.Rollout(u, v, logprobs, credit, probes, outcome));
