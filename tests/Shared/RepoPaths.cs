@@ -3,7 +3,12 @@ namespace Rollout.Tests;
 /// <summary>Where the repository and the read-only <c>shared/</c> folder beside it are, from a test's point of view.</summary>
 internal static class RepoPaths
 {
-    public static string Root { get; } = FindRoot();
+    /// <summary>The checkout: found above the test binaries, or above the working directory for a published test
+    /// folder run elsewhere (the GPU machine's scripts run it from the repository root). Looked up on first use, so
+    /// tests that need no repository file (temp folders) run anywhere.</summary>
+    public static string Root => LazyRoot.Value;
+
+    private static readonly Lazy<string> LazyRoot = new(FindRoot);
 
     /// <summary><c>../shared</c> next to the checkout (CI lays a copy there too).</summary>
     public static string Shared => Path.GetFullPath(Path.Combine(Root, "..", "shared"));
@@ -33,8 +38,9 @@ internal static class RepoPaths
 
     private static string FindRoot()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Rollout.sln"))) return dir.FullName;
-        throw new InvalidOperationException("Rollout.sln not found above " + AppContext.BaseDirectory);
+        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+            for (var dir = new DirectoryInfo(start); dir != null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "Rollout.sln"))) return dir.FullName;
+        throw new InvalidOperationException($"Rollout.sln not found above {AppContext.BaseDirectory} or {Environment.CurrentDirectory}");
     }
 }
