@@ -47,7 +47,7 @@ public sealed class AnswerProbes(DecoderSession session, double temperature, lon
             for (int k = 0; k < jobs[j].ContextLengths.Length; k++)
             {
                 var context = new ProbeContext(jobs[j], jobs[j].ContextLengths[k]);
-                var plan = ProbePlan.For(jobs[j], j, k);
+                var plan = ProbePlan.For(jobs[j], j, jobs[j].ContextLengths[k]);
                 // Of probes with one context, the one whose rollout already holds most of it is computed.
                 if (!distinct.TryGetValue(context, out var chosen) || plan.Fed.Length < chosen.Fed.Length) distinct[context] = plan;
                 copies.Add((context, j, k));
@@ -154,11 +154,10 @@ public sealed class AnswerProbes(DecoderSession session, double temperature, lon
     /// <param name="RunPositions">Where in <paramref name="Fed"/> the logits of each computed answer token are.</param>
     /// <param name="RunTokens">Those answer tokens.</param>
     /// <param name="FromRollout">Completion indices of the answer tokens the rollout sampled.</param>
-    private sealed record ProbePlan(int Job, int K, int Past, int[] Fed, int[] RunPositions, int[] RunTokens, int[] FromRollout)
+    private sealed record ProbePlan(int Job, int Past, int[] Fed, int[] RunPositions, int[] RunTokens, int[] FromRollout)
     {
-        public static ProbePlan For(ProbeJob job, int jobIndex, int k)
+        public static ProbePlan For(ProbeJob job, int jobIndex, int length)
         {
-            int length = job.ContextLengths[k];
             var probe = job.Probe.All;
             int cue = job.Probe.Cue.Length, n = probe.Length;
             int matched = 0;
@@ -166,7 +165,7 @@ public sealed class AnswerProbes(DecoderSession session, double temperature, lon
 
             int firstComputed = Math.Max(matched, cue);
             var fromRollout = Enumerable.Range(cue, Math.Max(0, matched - cue)).Select(i => length + i).ToArray();
-            if (firstComputed >= n) return new ProbePlan(jobIndex, k, 0, [], [], [], fromRollout);
+            if (firstComputed >= n) return new ProbePlan(jobIndex, 0, [], [], [], fromRollout);
 
             int promptWidth = job.PromptMask.Length;
             // First probe index fed: the predecessor of the first computed answer token, or the first token the cache lacks.
@@ -175,7 +174,7 @@ public sealed class AnswerProbes(DecoderSession session, double temperature, lon
             for (int i = start; i < n - 1; i++)
                 fed[i - start] = i >= 0 ? probe[i] : length > 0 ? job.Completion[length - 1] : job.PromptTokens[^1];
             var runPositions = Enumerable.Range(firstComputed, n - firstComputed).Select(i => i - 1 - start).ToArray();
-            return new ProbePlan(jobIndex, k, promptWidth + length + start, fed, runPositions, probe[firstComputed..], fromRollout);
+            return new ProbePlan(jobIndex, promptWidth + length + start, fed, runPositions, probe[firstComputed..], fromRollout);
         }
 
         /// <summary>J from the computed answer tokens' log-probabilities and the rollout's for the rest.</summary>
