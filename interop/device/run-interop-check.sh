@@ -21,9 +21,10 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 source "$repo/device/common.sh"
 exe_name=Rollout.Interop.Tests
 ort_gpu_libs=(libonnxruntime.so libonnxruntime_providers_shared.so libonnxruntime_providers_cuda.so)
-# The tests that need the CUDA provider: the device-to-device copy the engine uses, and the one-context binding
+# The tests that need the CUDA provider: the device-to-device copy and the device-resident KV cache the engine
+# uses, and the one-context binding
 # (which failed on an H100 with a cuDNN stream mismatch; bench/results/interop-cuda-provider-h100-2026-11-27.md).
-provider_tests="DeviceCopyTests|SharedCudaSessionTests"
+provider_tests="DeviceCopyTests|DeviceKvCacheTests|SharedCudaSessionTests"
 
 pack() {
   local archive="${1:-$repo/.publish/interop-tests.tar.gz}" folder="$repo/.publish/interop-tests"

@@ -4,6 +4,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 using Onnx;
 using Rollout.Interop.Buffers;
 using Rollout.Interop.Cuda;
+using Rollout.Interop.Memory;
 
 namespace Rollout.Engine.Model;
 
@@ -21,6 +22,9 @@ public sealed class DecoderSession : IDisposable
 
     public ModelConfig Config { get; }
     public ExecutionDevice Device { get; }
+
+    /// <summary>Where this session's KV cache lives: the host, or the CUDA device for a CUDA session.</summary>
+    public TensorMemory KvMemory { get; }
     public DecoderSignature Signature { get; }
     public OutputHead Head { get; }
     public int VocabSize { get; }
@@ -37,6 +41,8 @@ public sealed class DecoderSession : IDisposable
         _session = session;
         _sharedContext = sharedContext;
         Device = device;
+        // A CUDA session keeps its cache on the device; one on ILGPU's context (the shared path) keeps it on the host.
+        KvMemory = device == ExecutionDevice.Cuda && sharedContext == null ? new CudaTensorMemory(session, 0) : TensorMemory.Host;
         Config = config;
         Signature = signature;
         Head = head;
@@ -144,7 +150,7 @@ public sealed class DecoderSession : IDisposable
         var hiddenTarget = withHiddenStates ? targets?.HiddenStates : null;
         using var device = logitsOnDevice ? new OrtMemoryInfo("Cuda", OrtAllocatorType.DeviceAllocator, 0, OrtMemType.Default) : null;
         BindOutput(binding, DecoderSignature.Logits, targets?.Logits, device);
-        foreach (var name in Signature.PresentNames) BindOutput(binding, name, null);
+        foreach (var name in Signature.PresentNames) BindOutput(binding, name, null, KvMemory.Location);
         if (withHiddenStates) BindOutput(binding, Head.HiddenStates, hiddenTarget, device);
 
         _sharedContext?.MakeCurrent();
@@ -154,7 +160,7 @@ public sealed class DecoderSession : IDisposable
 
         // An output written into a target comes back as a second handle on the caller's tensor: the step
         // reads the caller's and only releases the handle.
-        var present = new KvCache(outputs.Skip(1).Take(Signature.PresentNames.Count).ToArray(), rows, past.Length + newTokens);
+        var present = new KvCache(outputs.Skip(1).Take(Signature.PresentNames.Count).ToArray(), rows, past.Length + newTokens, KvMemory);
         OrtValue[] handles = withHiddenStates ? [outputs[0], outputs[^1]] : [outputs[0]];
         return new DecoderStep(targets?.Logits ?? outputs[0], withHiddenStates ? hiddenTarget ?? outputs[^1] : null,
             present, rows, computed, handles, Head.SelectsPositions || outputPositions == null ? null : selected);
@@ -184,6 +190,7 @@ public sealed class DecoderSession : IDisposable
 
     public void Dispose()
     {
+        (KvMemory as IDisposable)?.Dispose();
         _runOptions.Dispose();
         _session.Dispose();
     }

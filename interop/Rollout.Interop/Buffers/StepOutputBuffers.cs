@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
@@ -129,7 +127,9 @@ public sealed class StepOutputBuffers : IDisposable
 
     private static void CopyEntries(IntPtr context, OrtValue source, IntPtr target, int width, ReadOnlySpan<int> sourceEntries)
     {
-        var from = DeviceAddress(source);
+        if (source.GetTensorTypeAndShape().ElementDataType != TensorElementType.Float)
+            throw new ArgumentException("device-to-device copies take float32 outputs", nameof(source));
+        var from = Memory.CudaTensorMemory.Address(source);
         var sourceContext = Cuda.CudaDriver.ContextOf(from);
         long entryBytes = (long)width * sizeof(float);
         for (int i = 0; i < sourceEntries.Length;)
@@ -139,14 +139,6 @@ public sealed class StepOutputBuffers : IDisposable
             Cuda.CudaDriver.CopyPeer(target + (nint)(i * entryBytes), context, from + (nint)(sourceEntries[i] * entryBytes), sourceContext, run * entryBytes);
             i += run;
         }
-    }
-
-    /// <summary>Where a tensor's data starts. For device memory the span is only an address carrier: never read through it.</summary>
-    private static unsafe IntPtr DeviceAddress(OrtValue value)
-    {
-        if (value.GetTensorTypeAndShape().ElementDataType != TensorElementType.Float)
-            throw new ArgumentException("device-to-device copies take float32 outputs", nameof(value));
-        return (IntPtr)Unsafe.AsPointer(ref MemoryMarshal.GetReference(value.GetTensorMutableRawData()));
     }
 
     public void Dispose()

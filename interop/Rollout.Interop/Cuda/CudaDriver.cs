@@ -48,6 +48,27 @@ public static class CudaDriver
         Check(NativeMethods.cuMemcpyPeer((ulong)destination, destinationContext, (ulong)source, sourceContext, (nuint)bytes), "cuMemcpyPeer");
     }
 
+    /// <summary>Queues a copy between device addresses (unified addressing) on the current context's default stream.</summary>
+    public static void CopyAsync(IntPtr destination, IntPtr source, long bytes)
+    {
+        Initialize();
+        Check(NativeMethods.cuMemcpyAsync((ulong)destination, (ulong)source, (nuint)bytes, IntPtr.Zero), "cuMemcpyAsync");
+    }
+
+    /// <summary>Queues zeroing <paramref name="bytes"/> bytes on the current context's default stream.</summary>
+    public static void ZeroAsync(IntPtr destination, long bytes)
+    {
+        Initialize();
+        Check(NativeMethods.cuMemsetD8Async((ulong)destination, 0, (nuint)bytes, IntPtr.Zero), "cuMemsetD8Async");
+    }
+
+    /// <summary>Waits for all work queued in the current context.</summary>
+    public static void SynchronizeContext()
+    {
+        Initialize();
+        Check(NativeMethods.cuCtxSynchronize(), "cuCtxSynchronize");
+    }
+
     public static void SynchronizeStream(IntPtr stream)
     {
         Initialize();

@@ -29,6 +29,15 @@ internal static partial class NativeMethods
     internal static partial int cuStreamSynchronize(IntPtr stream);
 
     [LibraryImport(Library)]
+    internal static partial int cuMemcpyAsync(ulong destination, ulong source, nuint bytes, IntPtr stream);
+
+    [LibraryImport(Library)]
+    internal static partial int cuMemsetD8Async(ulong destination, byte value, nuint count, IntPtr stream);
+
+    [LibraryImport(Library)]
+    internal static partial int cuCtxSynchronize();
+
+    [LibraryImport(Library)]
     internal static partial int cuMemcpyPeer(ulong destination, IntPtr destinationContext, ulong source, IntPtr sourceContext, nuint bytes);
 
     [LibraryImport(Library)]
