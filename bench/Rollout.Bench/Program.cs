@@ -29,10 +29,9 @@ worker.Options.Add(engine); worker.Options.Add(model); worker.Options.Add(name);
 worker.SetAction(parse =>
 {
     var request = new WorkerRequest(parse.GetValue(model)!, parse.GetValue(name)!, parse.GetValue(batch), parse.GetValue(tokens));
-    var measurement = parse.GetValue(engine) switch
+    var measurement = parse.GetValue(engine)! switch
     {
-        "rollout" => RolloutWorker.Run(request),
-        "rollout --l2t" => RolloutWorker.Run(request, l2t: true),
+        RolloutWorker.Plain or RolloutWorker.L2T or RolloutWorker.L2TWithoutProbes => RolloutWorker.Run(request, parse.GetValue(engine)!),
         "onnxruntime-genai" => GenAiWorker.Run(request),
         var other => throw new ArgumentException($"unknown engine '{other}'"),
     };

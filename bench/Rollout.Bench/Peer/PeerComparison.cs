@@ -11,10 +11,11 @@ namespace Rollout.Bench.Peer;
 /// </summary>
 public static class PeerComparison
 {
-    public static readonly string[] Engines = ["rollout", "onnxruntime-genai"];
-    public static readonly string[] L2TEngines = ["rollout", "rollout --l2t"];
+    public static readonly string[] Engines = [RolloutWorker.Plain, "onnxruntime-genai"];
+    /// <summary>Plain generation, L2T in full, and L2T without answer probes (no reference answers): what the probes cost apart.</summary>
+    public static readonly string[] L2TEngines = [RolloutWorker.Plain, RolloutWorker.L2T, RolloutWorker.L2TWithoutProbes];
 
-    /// <param name="engines">The two engines to alternate (<see cref="Engines"/> or <see cref="L2TEngines"/>); the results file is named after <paramref name="title"/>.</param>
+    /// <param name="engines">The engines to alternate (<see cref="Engines"/> or <see cref="L2TEngines"/>), the first the baseline; the results file is named after <paramref name="title"/>.</param>
     public static int Run(IReadOnlyList<(string Name, string Dir)> models, int[] batches, int newTokens, int rounds, string resultsDir,
         string[] engines, string title)
     {
@@ -55,13 +56,13 @@ public static class PeerComparison
     private static string Table(List<Measurement> all, string stamp, string[] engines)
     {
         var text = new StringBuilder();
-        text.AppendLine($"# End-to-end: {engines[0]} vs {engines[1]} ({stamp})");
+        text.AppendLine($"# End-to-end: {string.Join(" vs ", engines)} ({stamp})");
         text.AppendLine();
         text.AppendLine($"Machine: {MachineDescription()}. Medians of {all.GroupBy(m => (m.Engine, m.Model, m.Batch)).First().Count()} alternating runs, one process per run.");
         text.AppendLine($"Workloads: the random-weight models generate greedy, EOS ignored, from numbered prompts (every row a different prompt); " +
             $"{BenchModels.ArithTask} runs its own task: {WorkerRequest.TaskProblems} held-out problems × {WorkerRequest.TaskSamples} samples, temperature 1, seed 1, each rollout ending at EOS.");
         text.AppendLine();
-        text.AppendLine($"| model | batch | engine | tokens/s | wall time (s) | wall time vs {engines[0]} | time to first token (ms) | peak RSS (MB) | same tokens as the other |");
+        text.AppendLine($"| model | batch | engine | tokens/s | wall time (s) | wall time vs {engines[0]} | time to first token (ms) | peak RSS (MB) | same tokens as the others |");
         text.AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var group in all.GroupBy(m => (m.Model, m.Batch)))
         {

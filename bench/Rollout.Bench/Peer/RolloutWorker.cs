@@ -8,15 +8,21 @@ namespace Rollout.Bench.Peer;
 
 /// <summary>
 /// Times this engine: greedy, EOS ignored so every row generates exactly the budget (or, for the task
-/// workload, sampled groups ending at EOS; see <see cref="WorkerRequest.IsTask"/>). With
-/// <paramref name="l2t"/>, the same generation also scores every rollout (features, probes, rewards).
+/// workload, sampled groups ending at EOS; see <see cref="WorkerRequest.IsTask"/>). As <see cref="L2T"/>, the same
+/// generation also scores every rollout (features, probes, rewards); as <see cref="L2TWithoutProbes"/>, the prompts
+/// carry no reference answers, so everything but the answer probes runs.
 /// </summary>
 public static class RolloutWorker
 {
-    public static Measurement Run(WorkerRequest request, bool l2t = false)
+    public const string Plain = "rollout";
+    public const string L2T = "rollout --l2t";
+    public const string L2TWithoutProbes = "rollout --l2t, no answers";
+
+    public static Measurement Run(WorkerRequest request, string engineName)
     {
+        bool l2t = engineName != Plain, probes = engineName == L2T;
         using var engine = RolloutEngine.Open(request.ModelDir);
-        var prompts = engine.Encode(request.Prompts.Select((text, i) => new Prompt($"p{i}", text, null, request.Answers[i], null)));
+        var prompts = engine.Encode(request.Prompts.Select((text, i) => new Prompt($"p{i}", text, null, probes ? request.Answers[i] : null, null)));
         GenerationOptions Options(int newTokens) => new()
         {
             Sampling = request.IsTask ? new SamplingParams { Temperature = 1.0 } : new SamplingParams { Greedy = true },
@@ -37,7 +43,7 @@ public static class RolloutWorker
             if (tokens++ == 0) ttftMs = clock.Elapsed.TotalMilliseconds;
         }).ToList();
         double seconds = clock.Elapsed.TotalSeconds;
-        return new Measurement(l2t ? "rollout --l2t" : "rollout", request.ModelName, request.Batch, request.NewTokens, tokens, seconds, ttftMs,
+        return new Measurement(engineName, request.ModelName, request.Batch, request.NewTokens, tokens, seconds, ttftMs,
             Measurement.PeakRssOfThisProcessMb(), rollouts[0].TokenIds);
     }
 }
