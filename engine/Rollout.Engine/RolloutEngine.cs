@@ -56,7 +56,7 @@ public sealed class RolloutEngine : IDisposable
         _generator.Score(completions, options, options.L2T == null ? null : L2T(options.L2T));
 
     /// <summary>The head's rank-r factors U_rᵀ, V_rᵀ that step features and a head core M refer to (spec §4).</summary>
-    public HeadFactors HeadFactors(L2TGeneration settings) => L2T(settings).Features.Factors;
+    public HeadFactors HeadFactors(L2TGeneration settings) => L2T(settings).Kernels.Factors;
 
     /// <summary>
     /// The L2T runtime for these settings. The head's SVD is computed once and kept while its parameters (rank,
@@ -68,8 +68,8 @@ public sealed class RolloutEngine : IDisposable
         if (_l2t?.Settings == settings) return _l2t;
         _accelerator ??= AcceleratorHost.Create(_kernels);
         var factors = _l2t != null && SameHeadFactors(_l2t.Settings.Options, settings.Options)
-            ? _l2t.Features.Factors
-            : FeatureExtractor.FactorHead(_accelerator, _session, Model.OnnxPath, settings.Options);
+            ? _l2t.Kernels.Factors
+            : StepKernels.FactorHead(_accelerator, _session, Model.OnnxPath, settings.Options);
         _l2t?.Dispose();
         return _l2t = L2TRuntime.Create(settings, _accelerator, factors);
     }

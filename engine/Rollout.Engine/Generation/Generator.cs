@@ -105,7 +105,7 @@ internal sealed class Generator
         using var empty = KvCache.Empty(_session.Signature, prompts.Count);
         // Only the last position is sampled from: no logits for the rest of the prompt.
         using var step = _session.Run(ids, mask, positions, width, empty, withHiddenStates: l2t != null, outputPositions: [width - 1],
-            logitsOnDevice: l2t?.Features.TakesDeviceOutputs(_session) == true);
+            logitsOnDevice: l2t?.Kernels.TakesDeviceOutputs(_session) == true);
         var probes = prompts.Select(p => l2t != null && p.Answer is { } answer ? l2t.Tokenize(_tokenizer, answer) : null).ToArray();
         var rows = new List<SequenceState>(prompts.Count * options.SamplesPerPrompt);
         var sources = new List<(int Row, int Position)>(rows.Capacity);
@@ -139,9 +139,9 @@ internal sealed class Generator
             rowMask[row.PromptMask.Length..].Fill(1);
         }
         // With L2T, ONNX Runtime writes this step's logits and hidden states into the kernels' buffers (no copy).
-        var targets = l2t is { Settings.ZeroCopy: true } && _session.CanWriteIntoTargets ? l2t.Features.Targets(rows.Count) : null;
+        var targets = l2t is { Settings.ZeroCopy: true } && _session.CanWriteIntoTargets ? l2t.Kernels.Targets(rows.Count) : null;
         using var step = _session.Run(ids, mask, positions, 1, cache, withHiddenStates: l2t != null, targets,
-            logitsOnDevice: l2t?.Features.TakesDeviceOutputs(_session) == true);
+            logitsOnDevice: l2t?.Kernels.TakesDeviceOutputs(_session) == true);
         cache.Dispose();
         ChooseAll(rows, step, rows.Select((_, r) => (r, 0)).ToList(), options, l2t, onToken, writtenInPlace: targets != null);
         RetainFinished(rows, step.Present);
@@ -168,7 +168,7 @@ internal sealed class Generator
     }
 
     /// <summary>Every row's token drawn on the kernels' device, each with the uniform its own random stream gives (as <see cref="Sample"/> would draw it).</summary>
-    private static TokenChoice[] SampleOnDevice(List<SequenceState> rows, FeatureExtractor features, GenerationOptions options)
+    private static TokenChoice[] SampleOnDevice(List<SequenceState> rows, StepKernels features, GenerationOptions options)
     {
         var uniforms = rows.Select(row => options.Sampling.Greedy ? 0 : row.Rng.NextDouble()).ToArray();
         var choices = features.SampleOnDevice(options.Sampling, uniforms);

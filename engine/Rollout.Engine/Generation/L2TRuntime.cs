@@ -7,15 +7,15 @@ using Rollout.Kernels.Svd;
 
 namespace Rollout.Engine.Generation;
 
-/// <summary>What an L2T generation needs beside the session, for one setting: the accelerator and the feature extractor.</summary>
-internal sealed class L2TRuntime(L2TGeneration settings, AcceleratorHost host, FeatureExtractor features) : IDisposable
+/// <summary>What an L2T generation needs beside the session, for one setting: the accelerator and the step kernels.</summary>
+internal sealed class L2TRuntime(L2TGeneration settings, AcceleratorHost host, StepKernels kernels) : IDisposable
 {
     public AcceleratorHost Host { get; } = host;
     public L2TGeneration Settings { get; } = settings;
-    public FeatureExtractor Features { get; } = features;
+    public StepKernels Kernels { get; } = kernels;
 
     public static L2TRuntime Create(L2TGeneration settings, AcceleratorHost host, HeadFactors factors) =>
-        new(settings, host, FeatureExtractor.Create(host, factors, settings.Core));
+        new(settings, host, StepKernels.Create(host, factors, settings.Core));
 
     /// <summary>
     /// The tokens a probe feeds after its context: cue and answer encoded together, as the model would
@@ -32,5 +32,5 @@ internal sealed class L2TRuntime(L2TGeneration settings, AcceleratorHost host, F
         return new ProbeTokens(joint.Take(shared).ToArray(), joint.Skip(shared).ToArray());
     }
 
-    public void Dispose() => Features.Dispose();
+    public void Dispose() => Kernels.Dispose();
 }

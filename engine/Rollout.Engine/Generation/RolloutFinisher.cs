@@ -32,7 +32,7 @@ internal sealed class RolloutFinisher(DecoderSession session, TextTokenizer toke
         var probed = rows.Select((r, i) => (r, i)).Where(x => x.r.Probe != null).ToList();
         var results = new double[]?[rows.Count];
         if (probed.Count == 0) return results;
-        var probes = new AnswerProbes(session, options.Sampling.PolicyTemperature, padTokenId, maxRows: Math.Max(options.BatchSize, 8), l2t.Features);
+        var probes = new AnswerProbes(session, options.Sampling.PolicyTemperature, padTokenId, maxRows: Math.Max(options.BatchSize, 8), l2t.Kernels);
         var values = probes.Run(probed.Select(x => x.r.ProbeJob(tokenizer, options.Episodes)).ToList());
         for (int j = 0; j < probed.Count; j++) results[probed[j].i] = values[j];
         return results;

@@ -17,26 +17,26 @@ internal delegate TokenChoice TokenPicker(int entry, ReadOnlySpan<float> logits)
 internal static class StepChoices
 {
     /// <param name="pick">Chooses one entry's token from its logits on the host.</param>
-    /// <param name="pickOnDevice">Chooses every entry's token on the kernels' device (see <see cref="FeatureExtractor.ChoosesOnDevice"/>).</param>
-    /// <param name="writtenInPlace">Whether the step wrote its outputs into the feature extractor's targets, row i for entry i.</param>
+    /// <param name="pickOnDevice">Chooses every entry's token on the kernels' device (see <see cref="StepKernels.ChoosesOnDevice"/>).</param>
+    /// <param name="writtenInPlace">Whether the step wrote its outputs into the step kernels' targets, row i for entry i.</param>
     public static void Apply(IReadOnlyList<SequenceState> entries, DecoderStep step, IReadOnlyList<(int Row, int Position)> sources,
-        L2TRuntime? l2t, double policyTemperature, TokenPicker pick, Func<FeatureExtractor, TokenChoice[]> pickOnDevice,
+        L2TRuntime? l2t, double policyTemperature, TokenPicker pick, Func<StepKernels, TokenChoice[]> pickOnDevice,
         Action<SequenceState, TokenChoice> append, bool writtenInPlace = false)
     {
-        bool onDevice = l2t is { Features.ChoosesOnDevice: true };
-        l2t?.Features.Prepare(step, sources, writtenInPlace, shiftedToHost: !onDevice);
-        var choices = onDevice ? pickOnDevice(l2t!.Features) : new TokenChoice[entries.Count];
+        bool onDevice = l2t is { Kernels.ChoosesOnDevice: true };
+        l2t?.Kernels.Prepare(step, sources, writtenInPlace, shiftedToHost: !onDevice);
+        var choices = onDevice ? pickOnDevice(l2t!.Kernels) : new TokenChoice[entries.Count];
         for (int i = 0; i < entries.Count; i++)
         {
             if (!onDevice)
-                choices[i] = pick(i, l2t is { Features.HasCore: true } ? l2t.Features.ShiftedLogits(i) : step.Logits(sources[i].Row, sources[i].Position));
+                choices[i] = pick(i, l2t is { Kernels.HasCore: true } ? l2t.Kernels.ShiftedLogits(i) : step.Logits(sources[i].Row, sources[i].Position));
             append(entries[i], choices[i]);
         }
         if (l2t == null) return;
-        int rank = l2t.Features.Rank;
+        int rank = l2t.Kernels.Rank;
         var u = new float[entries.Count * rank];
         var v = new float[entries.Count * rank];
-        l2t.Features.Finish(choices, (float)policyTemperature, u, v);
+        l2t.Kernels.Finish(choices, (float)policyTemperature, u, v);
         for (int i = 0; i < entries.Count; i++) entries[i].AddFeatures(u.AsSpan(i * rank, rank), v.AsSpan(i * rank, rank));
     }
 }

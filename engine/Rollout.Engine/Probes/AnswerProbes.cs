@@ -35,7 +35,7 @@ public sealed record ProbeJob(KvCache Cache, long[] PromptMask, int[] PromptToke
 /// </list>
 /// With a head core, the probes' logits get the same shift as the sampler's, so J is measured under the policy.
 /// </summary>
-public sealed class AnswerProbes(DecoderSession session, double temperature, long padTokenId, int maxRows, FeatureExtractor? coreShift)
+public sealed class AnswerProbes(DecoderSession session, double temperature, long padTokenId, int maxRows, StepKernels? coreShift)
 {
     /// <summary>J values, one array per job, one entry per context length.</summary>
     public double[][] Run(IReadOnlyList<ProbeJob> jobs)

@@ -14,14 +14,14 @@ using Rollout.Kernels.Svd;
 namespace Rollout.Engine.Features;
 
 /// <summary>
-/// Turns one forward step's rows (logits ℓ_t, final hidden state h_t, sampled token z_t) into the
-/// step features u_t, v_t of L2T-SPEC §4 with the step kernels, and applies the head-core term
-/// ℓ += U_r(M v_t) before sampling when a core M is set. The head's rank-r factors are computed
-/// once (randomized SVD) and stay on the accelerator; row buffers grow to the largest step and are reused.
-/// Decode steps can have ONNX Runtime write logits and hidden states straight into the kernels'
-/// buffers (<see cref="Targets"/>); other steps are copied in.
+/// The kernels one forward step's rows go through: the head-core term ℓ += U_r(M v_t) before the token is
+/// chosen (when a core M is set), the choice itself when the kernels run on a device (<see cref="SampleOnDevice"/>),
+/// and the step features u_t, v_t of L2T-SPEC §4 from logits ℓ_t, final hidden state h_t and token z_t. The
+/// head's rank-r factors are computed once (randomized SVD) and stay on the accelerator; row buffers grow to the
+/// largest step and are reused. Decode steps can have ONNX Runtime write logits and hidden states straight into
+/// the kernels' buffers (<see cref="Targets"/>); other steps are copied in, from the host or device to device.
 /// </summary>
-public sealed class FeatureExtractor : IDisposable
+public sealed class StepKernels : IDisposable
 {
     private readonly AcceleratorHost _host;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _vocabBasis;
@@ -36,7 +36,7 @@ public sealed class FeatureExtractor : IDisposable
     public HeadFactors Factors { get; }
     public bool HasCore => _core != null;
 
-    private FeatureExtractor(AcceleratorHost host, HeadFactors factors, float[]? core)
+    private StepKernels(AcceleratorHost host, HeadFactors factors, float[]? core)
     {
         _host = host;
         Factors = factors;
@@ -65,7 +65,7 @@ public sealed class FeatureExtractor : IDisposable
     }
 
     /// <summary>An extractor over factors from <see cref="FactorHead"/>, with the head core M (r×r, row-major) or none.</summary>
-    public static FeatureExtractor Create(AcceleratorHost host, HeadFactors factors, float[]? core) => new(host, factors, core);
+    public static StepKernels Create(AcceleratorHost host, HeadFactors factors, float[]? core) => new(host, factors, core);
 
     /// <summary>
     /// Where a decode step of <paramref name="rows"/> rows (one position each) can have ONNX Runtime
