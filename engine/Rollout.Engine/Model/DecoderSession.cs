@@ -59,9 +59,11 @@ public sealed class DecoderSession : IDisposable
     {
         if (sharedContext != null && device != ExecutionDevice.Cuda)
             throw new ArgumentException("a shared CUDA context needs ExecutionDevice.Cuda", nameof(sharedContext));
-        var (modelBytes, head) = WithHiddenStatesOutput(onnxPath);
-        // The parsed graph is garbage now; collect it before ONNX Runtime makes its own copy of the weights (peak memory).
-        GC.Collect();
+        var (edited, head) = WithHiddenStatesOutput(onnxPath);
+        using var _ = edited;
+        // The parsed graph is garbage now; collect it, and give its memory back to the system, before ONNX Runtime
+        // makes its own copy of the weights (peak memory).
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
         var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         // The edited graph is loaded from memory, so external weights are looked up beside the original file.
@@ -80,7 +82,7 @@ public sealed class DecoderSession : IDisposable
         }
 
         InferenceSession session;
-        try { session = new InferenceSession(modelBytes, options); }
+        try { session = edited.Bytes != null ? new InferenceSession(edited.Bytes, options) : new InferenceSession(edited.Path!, options); }
         catch (OnnxRuntimeException e) { throw new InputException($"{onnxPath}: ONNX Runtime cannot load the model ({FirstLine(e.Message)})"); }
         try
         {
@@ -91,7 +93,7 @@ public sealed class DecoderSession : IDisposable
     }
 
     /// <summary>The model with the output head's input added as a graph output and, where it can, positions selected in front of the head; serialized again.</summary>
-    private static (byte[] Model, OutputHead Head) WithHiddenStatesOutput(string onnxPath)
+    private static (EditedModel Model, OutputHead Head) WithHiddenStatesOutput(string onnxPath)
     {
         if (!File.Exists(onnxPath)) throw new InputException($"{onnxPath}: ONNX model not found");
         ModelProto model;
@@ -106,7 +108,45 @@ public sealed class DecoderSession : IDisposable
         try { head = OutputHead.Find(model.Graph).SelectPositions(model.Graph); }
         catch (FormatException e) { throw new InputException($"{onnxPath}: cannot find the output head: {e.Message}"); }
         head.ExposeHiddenStates(model.Graph);
-        return (model.ToByteArray(), head);
+        return (EditedModel.Of(model), head);
+    }
+
+    /// <summary>
+    /// The edited graph as ONNX Runtime loads it. Weights inside the graph go through a temporary file, written as a
+    /// stream, so no second in-memory copy of them (a serialized byte array) lives while ONNX Runtime reads its own;
+    /// a graph whose weights are in external files is small and goes as bytes, its weights found beside the
+    /// original through the session option.
+    /// </summary>
+    private sealed class EditedModel : IDisposable
+    {
+        public byte[]? Bytes { get; private init; }
+        public string? Path { get; private init; }
+
+        public static EditedModel Of(ModelProto model)
+        {
+            if (model.Graph.Initializer.Any(t => t.DataLocation == TensorProto.Types.DataLocation.External))
+                return new EditedModel { Bytes = model.ToByteArray() };
+            var folder = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"rollout-model-{Guid.NewGuid():N}");
+            try
+            {
+                Directory.CreateDirectory(folder);
+                var path = System.IO.Path.Combine(folder, "model.onnx");
+                using (var file = File.Create(path)) model.WriteTo(file);
+                return new EditedModel { Path = path };
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // No room or no right to write there: the in-memory copy costs memory, not correctness.
+                if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+                return new EditedModel { Bytes = model.ToByteArray() };
+            }
+        }
+
+        /// <summary>Removes the temporary file: ONNX Runtime has read it by the time the session exists.</summary>
+        public void Dispose()
+        {
+            if (Path != null) Directory.Delete(System.IO.Path.GetDirectoryName(Path)!, recursive: true);
+        }
     }
 
     /// <summary>

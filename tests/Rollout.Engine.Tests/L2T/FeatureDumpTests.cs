@@ -1,16 +1,12 @@
 using System.Text;
 using Rollout.Engine.L2T;
+using Rollout.Tests;
 
 namespace Rollout.Engine.Tests.L2T;
 
-public sealed class FeatureDumpTests : IDisposable
+public sealed class FeatureDumpTests
 {
-    private readonly string directory = Path.Combine(Path.GetTempPath(), "rollout-dump-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
-    }
+    private readonly string directory = Path.Combine(RepoPaths.NewTempDir("dump"), "features");
 
     [Fact]
     public void Writes_rows_in_order_and_offsets_that_delimit_each_rollout()
