@@ -7,15 +7,17 @@ namespace Rollout.Engine.Features;
 /// Reads the output head W (V×d, row v = the weights of token v) from the ONNX initializer that
 /// feeds the logits. Exports store it either as [d, V] for MatMul or as [V, d] behind a Transpose
 /// (or Gemm transB, or the tied embedding); Casts from fp16 are looked through, and external data
-/// is read from beside the model.
+/// is read from beside the model. Only the head's bytes are read (<see cref="GraphOutline"/>): the session
+/// already holds the model, and a second whole copy would double the memory at the first L2T step.
 /// </summary>
 public static class HeadWeights
 {
     public static float[] Read(string onnxPath, int vocab, int hidden)
     {
-        ModelProto model;
-        using (var stream = File.OpenRead(onnxPath)) model = ModelProto.Parser.ParseFrom(stream);
-        var graph = model.Graph;
+        GraphOutline outline;
+        try { outline = GraphOutline.Read(onnxPath); }
+        catch (InvalidDataException e) { throw new InputException($"{onnxPath}: not an ONNX model ({e.Message})"); }
+        var graph = outline.Graph;
         var head = OutputHead.Find(graph);
         var producers = new Dictionary<string, NodeProto>();
         foreach (var node in graph.Node)
@@ -44,7 +46,7 @@ public static class HeadWeights
         }
 
         var tensor = initializers[name];
-        var data = TensorData(tensor, Path.GetDirectoryName(Path.GetFullPath(onnxPath))!, onnxPath);
+        var data = TensorData(tensor, outline.InlineBytes(onnxPath, name), Path.GetDirectoryName(Path.GetFullPath(onnxPath))!, onnxPath);
         var dims = tensor.Dims.ToArray();
         // MatMul(h, X) needs X as [d, V]: an odd number of transposes means the stored tensor is [V, d].
         if (transposed)
@@ -61,7 +63,8 @@ public static class HeadWeights
         return w;
     }
 
-    private static float[] TensorData(TensorProto tensor, string modelDir, string onnxPath)
+    /// <param name="inline">The tensor's bytes when they are inside the model file (raw_data, or packed float_data).</param>
+    private static float[] TensorData(TensorProto tensor, byte[]? inline, string modelDir, string onnxPath)
     {
         byte[] raw;
         if (tensor.DataLocation == TensorProto.Types.DataLocation.External)
@@ -74,8 +77,7 @@ public static class HeadWeights
             file.Position = offset;
             file.ReadExactly(raw);
         }
-        else if (tensor.FloatData.Count > 0) return tensor.FloatData.ToArray();
-        else raw = tensor.RawData.ToByteArray();
+        else raw = inline ?? throw new InputException($"{onnxPath}: head weight '{tensor.Name}' has no data");
 
         return (TensorProto.Types.DataType)tensor.DataType switch
         {
