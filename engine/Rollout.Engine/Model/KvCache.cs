@@ -45,7 +45,9 @@ public sealed class KvCache : IDisposable
             var info = _values[v].GetTensorTypeAndShape();
             selected[v] = Memory.Allocate(info.ElementDataType, [rows.Length, info.Shape[1], info.Shape[2], info.Shape[3]]);
             long rowBytes = Rows == 0 ? 0 : ElementBytes(info) * info.ElementCount / Rows;
-            for (int r = 0; r < rows.Length; r++) Memory.Copy(_values[v], rows[r] * rowBytes, selected[v], r * rowBytes, rowBytes);
+            var ranges = new ByteRange[rows.Length];
+            for (int r = 0; r < rows.Length; r++) ranges[r] = new ByteRange(rows[r] * rowBytes, r * rowBytes, rowBytes);
+            Memory.Copy(_values[v], selected[v], ranges);
         }
         Memory.Complete();
         return new KvCache(selected, rows.Length, Length, Memory);
@@ -68,6 +70,8 @@ public sealed class KvCache : IDisposable
             long heads = info.Shape[1], headDim = info.Shape[3], elementBytes = ElementBytes(info);
             gathered[v] = memory.Allocate(info.ElementDataType, [rows.Count, heads, length, headDim]);
             long targetRowBytes = length * headDim * elementBytes;
+            var padding = new ByteRange[rows.Count * heads];
+            var kept = new ByteRange[heads];
             for (int r = 0; r < rows.Count; r++)
             {
                 var (source, keep) = rows[r];
@@ -75,10 +79,12 @@ public sealed class KvCache : IDisposable
                 for (int h = 0; h < heads; h++)
                 {
                     long target = (r * heads + h) * targetRowBytes;
-                    memory.Copy(source._values[v], h * source.Length * headDim * elementBytes, gathered[v], target, keptBytes);
-                    memory.Zero(gathered[v], target + keptBytes, targetRowBytes - keptBytes);
+                    kept[h] = new ByteRange(h * source.Length * headDim * elementBytes, target, keptBytes);
+                    padding[r * heads + h] = new ByteRange(0, target + keptBytes, targetRowBytes - keptBytes);
                 }
+                memory.Copy(source._values[v], gathered[v], kept);
             }
+            memory.Zero(gathered[v], padding);
         });
         memory.Complete();
         return new KvCache(gathered, rows.Count, length, memory);

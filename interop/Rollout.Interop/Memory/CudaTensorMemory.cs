@@ -26,18 +26,26 @@ public sealed class CudaTensorMemory(InferenceSession session, int deviceId) : T
         return OrtValue.CreateAllocatedTensorValue(_allocator, type, shape);
     }
 
-    public override void Copy(OrtValue source, long sourceOffset, OrtValue target, long targetOffset, long bytes)
+    public override void Copy(OrtValue source, OrtValue target, ReadOnlySpan<ByteRange> ranges)
     {
-        if (bytes == 0) return;
-        var from = Address(source);
-        InContext(from, () => CudaDriver.CopyAsync(Address(target) + (nint)targetOffset, from + (nint)sourceOffset, bytes));
+        IntPtr from = Address(source), to = Address(target);
+        var copies = ranges.ToArray();
+        InContext(from, () =>
+        {
+            foreach (var r in copies)
+                if (r.Bytes > 0) CudaDriver.CopyAsync(to + (nint)r.To, from + (nint)r.From, r.Bytes);
+        });
     }
 
-    public override void Zero(OrtValue target, long offset, long bytes)
+    public override void Zero(OrtValue target, ReadOnlySpan<ByteRange> ranges)
     {
-        if (bytes == 0) return;
         var to = Address(target);
-        InContext(to, () => CudaDriver.ZeroAsync(to + (nint)offset, bytes));
+        var zeroes = ranges.ToArray();
+        InContext(to, () =>
+        {
+            foreach (var r in zeroes)
+                if (r.Bytes > 0) CudaDriver.ZeroAsync(to + (nint)r.To, r.Bytes);
+        });
     }
 
     public override void Complete()

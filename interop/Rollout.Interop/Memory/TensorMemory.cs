@@ -3,6 +3,9 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace Rollout.Interop.Memory;
 
+/// <summary><see cref="Bytes"/> bytes at offset <see cref="From"/> of one tensor, going to offset <see cref="To"/> of another.</summary>
+public readonly record struct ByteRange(long From, long To, long Bytes);
+
 /// <summary>
 /// Where a session's large tensors (its KV cache) live, and what the engine does with them besides running the
 /// session: allocate, copy byte ranges between them, zero a range. Host memory (<see cref="Host"/>), or one CUDA
@@ -18,11 +21,15 @@ public abstract class TensorMemory
 
     public abstract OrtValue Allocate(TensorElementType type, long[] shape);
 
-    /// <summary>Copies <paramref name="bytes"/> bytes; queued where the memory has queues, so call <see cref="Complete"/> before the tensors are read or run.</summary>
-    public abstract void Copy(OrtValue source, long sourceOffset, OrtValue target, long targetOffset, long bytes);
+    /// <summary>
+    /// Copies byte ranges from <paramref name="source"/> to <paramref name="target"/>; queued where the memory has
+    /// queues, so call <see cref="Complete"/> before the tensors are read or run. One call per pair of tensors: finding
+    /// a tensor's memory is a native call, worth making once, not per range.
+    /// </summary>
+    public abstract void Copy(OrtValue source, OrtValue target, ReadOnlySpan<ByteRange> ranges);
 
-    /// <summary>Zeroes <paramref name="bytes"/> bytes; queued like <see cref="Copy"/>.</summary>
-    public abstract void Zero(OrtValue target, long offset, long bytes);
+    /// <summary>Zeroes byte ranges of <paramref name="target"/> (<see cref="ByteRange.From"/> unused); queued like <see cref="Copy"/>.</summary>
+    public abstract void Zero(OrtValue target, ReadOnlySpan<ByteRange> ranges);
 
     /// <summary>Waits for the copies and zeroing queued so far.</summary>
     public virtual void Complete() { }
@@ -34,11 +41,16 @@ public abstract class TensorMemory
         public override OrtValue Allocate(TensorElementType type, long[] shape) =>
             OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, type, shape);
 
-        public override void Copy(OrtValue source, long sourceOffset, OrtValue target, long targetOffset, long bytes) =>
-            source.GetTensorMutableRawData().Slice(checked((int)sourceOffset), checked((int)bytes))
-                .CopyTo(target.GetTensorMutableRawData().Slice(checked((int)targetOffset), checked((int)bytes)));
+        public override void Copy(OrtValue source, OrtValue target, ReadOnlySpan<ByteRange> ranges)
+        {
+            Span<byte> from = source.GetTensorMutableRawData(), to = target.GetTensorMutableRawData();
+            foreach (var r in ranges) from.Slice(checked((int)r.From), checked((int)r.Bytes)).CopyTo(to.Slice(checked((int)r.To), checked((int)r.Bytes)));
+        }
 
-        public override void Zero(OrtValue target, long offset, long bytes) =>
-            target.GetTensorMutableRawData().Slice(checked((int)offset), checked((int)bytes)).Clear();
+        public override void Zero(OrtValue target, ReadOnlySpan<ByteRange> ranges)
+        {
+            var to = target.GetTensorMutableRawData();
+            foreach (var r in ranges) to.Slice(checked((int)r.To), checked((int)r.Bytes)).Clear();
+        }
     }
 }
