@@ -19,8 +19,11 @@ public enum PenaltyNormalization { Mean, Raw }
 /// <summary>The advantage a rollout's tokens get (spec §5).</summary>
 public enum AdvantageBaseline
 {
-    /// <summary>L2T dense credit: A_t = Â_i r_t / r̃_i.</summary>
+    /// <summary>L2T dense credit: A_t = clip(Â_i r_t / s_i, ±a_max), s_i the truncated mean of |r_t|.</summary>
     L2T,
+
+    /// <summary>Outcome advantage plus the normalised process reward-to-go of the token's episode: A_t = Â^out_i + Ĝ_(i,k(t)).</summary>
+    L2TRewardToGo,
 
     /// <summary>GRPO: every token gets Â_i computed from r_out alone.</summary>
     Grpo,
@@ -62,8 +65,11 @@ public sealed record L2TOptions
 
     public AdvantageBaseline Baseline { get; init; } = AdvantageBaseline.L2T;
 
-    /// <summary>γ of the <see cref="AdvantageBaseline.Length"/> baseline (not fixed by the spec).</summary>
-    public double LengthPenalty { get; init; } = 0.1;
+    /// <summary>a_max: L2T token advantages are clipped to [−a_max, a_max].</summary>
+    public double AdvantageClip { get; init; } = 5;
+
+    /// <summary>γ of the <see cref="AdvantageBaseline.Length"/> baseline.</summary>
+    public double LengthPenalty { get; init; } = 0.5;
 
     /// <summary>Randomized SVD: extra sampled directions beyond r, power iterations, and the seed of the test matrix.</summary>
     public int SvdOversampling { get; init; } = 10;

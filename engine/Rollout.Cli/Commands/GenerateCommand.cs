@@ -46,11 +46,14 @@ internal static class GenerateCommand
         using var writer = RolloutJsonlWriter.Create(outPath);
         using var dump = dumpFeaturesDir == null ? null : new FeatureDump(dumpFeaturesDir, options.L2T!.Options.Rank);
         using var progress = new ConsoleProgress(prompts.Count * options.SamplesPerPrompt, error);
+        long scoredTokens = 0, clipped = 0;
         try
         {
             foreach (var rollout in engine.Generate(prompts, options, progress.Token))
             {
                 writer.Write(rollout);
+                scoredTokens += rollout.Score?.Advantages.Length ?? 0;
+                clipped += rollout.Score?.ClippedAdvantages ?? 0;
                 dump?.Add(rollout.Features!);
                 progress.RolloutDone();
             }
@@ -61,6 +64,7 @@ internal static class GenerateCommand
         }
         writer.Commit();
         dump?.Complete();
-        return progress.Summary(prompts.Count);
+        var summary = progress.Summary(prompts.Count);
+        return options.L2T == null ? summary : $"{summary}; advantages clipped at ±{options.L2T.Options.AdvantageClip}: {(double)clipped / Math.Max(1, scoredTokens):P2} of tokens";
     }
 }

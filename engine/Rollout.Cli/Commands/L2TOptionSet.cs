@@ -16,7 +16,7 @@ internal sealed class L2TOptionSet
     private readonly Option<int> _rank = new("--rank") { Description = "Rank of the head's SVD proxy", DefaultValueFactory = _ => Defaults.Rank };
     private readonly Option<string> _estimator = new("--estimator") { Description = "Compression penalty: diag | rank1", DefaultValueFactory = _ => "diag" };
     private readonly Option<string> _scope = new("--scope") { Description = "Fisher scope: group | batch", DefaultValueFactory = _ => "group" };
-    private readonly Option<string> _advantage = new("--advantage") { Description = "Advantage: l2t | grpo | length", DefaultValueFactory = _ => "l2t" };
+    private readonly Option<string> _advantage = new("--advantage") { Description = "Advantage: l2t | l2t-rtg | grpo | length", DefaultValueFactory = _ => "l2t" };
 
     /// <param name="switchable">Whether the command has the --l2t switch; without it, L2T is always on.</param>
     public void AddTo(Command command, bool switchable = true)
@@ -45,10 +45,22 @@ internal sealed class L2TOptionSet
                 Rank = parse.GetValue(_rank),
                 Estimator = Parse<PenaltyEstimator>(_estimator, parse),
                 Scope = Parse<FisherScope>(_scope, parse),
-                Baseline = Parse<AdvantageBaseline>(_advantage, parse),
+                Baseline = ParseAdvantage(_advantage.Name, parse.GetValue(_advantage)!),
             },
         };
     }
+
+    /// <summary>The advantage modes by their command-line names (spec §5).</summary>
+    public static readonly IReadOnlyDictionary<string, AdvantageBaseline> AdvantageNames = new Dictionary<string, AdvantageBaseline>
+    {
+        ["l2t"] = AdvantageBaseline.L2T, ["l2t-rtg"] = AdvantageBaseline.L2TRewardToGo,
+        ["grpo"] = AdvantageBaseline.Grpo, ["length"] = AdvantageBaseline.Length,
+    };
+
+    public static AdvantageBaseline ParseAdvantage(string option, string value) =>
+        AdvantageNames.TryGetValue(value, out var baseline)
+            ? baseline
+            : throw new InputException($"{option}: '{value}' is not one of {string.Join(", ", AdvantageNames.Keys)}");
 
     private static T Parse<T>(Option<string> option, ParseResult parse) where T : struct, Enum =>
         Enum.TryParse<T>(parse.GetValue(option), ignoreCase: true, out var value) && Enum.IsDefined(value)

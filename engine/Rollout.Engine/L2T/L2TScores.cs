@@ -14,11 +14,12 @@ public sealed record EpisodeScore(double FitGain, double Penalty, double Penalty
 
 /// <summary>
 /// What scoring adds to a rollout: r_out, the answer probes J_0..J_K (null without a reference
-/// answer), per-episode terms, and per-token rewards r_t and advantages A_t.
+/// answer), per-episode terms, per-token rewards r_t and advantages A_t, and how many A_t the clip a_max bounded.
 /// </summary>
 public sealed record RolloutScore(
     double OutcomeReward,
     double[]? AnswerProbes,
     IReadOnlyList<EpisodeScore> Episodes,
     float[] TokenRewards,
-    float[] Advantages);
+    float[] Advantages,
+    int ClippedAdvantages);

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using ILGPU;
 using ILGPU.Runtime;
 using Rollout.Kernels;
@@ -70,11 +71,20 @@ public sealed class RolloutScorer
 
         var tokenRewards = TokenRewards(batch, episodes);
         var truncatedMeans = new double[batch.Inputs.Length];
+        var scales = new double[batch.Inputs.Length];
         for (int i = 0; i < batch.Inputs.Length; i++)
-            if (batch.Rollouts[i].Length > 0)
-                truncatedMeans[i] = TruncatedMean.Compute(tokenRewards.AsSpan(batch.Rollouts[i].Start, batch.Rollouts[i].Length), options.TruncatedMeanKeep);
+        {
+            if (batch.Rollouts[i].Length == 0) continue;
+            var rewards = tokenRewards.AsSpan(batch.Rollouts[i].Start, batch.Rollouts[i].Length);
+            truncatedMeans[i] = TruncatedMean.Compute(rewards, options.TruncatedMeanKeep);
+            var magnitudes = new float[rewards.Length];
+            TensorPrimitives.Abs(rewards, magnitudes);
+            scales[i] = TruncatedMean.Compute(magnitudes, options.TruncatedMeanKeep);
+        }
         var advantages = GroupAdvantages(batch, truncatedMeans, outcomes);
-        var tokenAdvantages = TokenAdvantages(batch, tokenRewards, advantages, truncatedMeans);
+        var tokenAdvantages = options.Baseline == AdvantageBaseline.L2TRewardToGo
+            ? RewardToGoAdvantages(batch, tokenRewards, advantages, episodes)
+            : TokenAdvantages(batch, tokenRewards, advantages, scales);
 
         var scores = new List<IReadOnlyList<RolloutScore>>(batch.GroupRollouts.Length);
         foreach (var group in batch.GroupRollouts)
@@ -85,7 +95,8 @@ public sealed class RolloutScorer
                 var tokens = batch.Rollouts[i];
                 var range = batch.RolloutEpisodes[i];
                 groupScores[i - group.Start] = new RolloutScore(outcomes[i], batch.Inputs[i].AnswerProbes,
-                    episodes[range.Start..range.End], tokenRewards[tokens.Start..tokens.End], tokenAdvantages[tokens.Start..tokens.End]);
+                    episodes[range.Start..range.End], tokenRewards[tokens.Start..tokens.End], tokenAdvantages[tokens.Start..tokens.End],
+                    ClippedTokens(tokenRewards.AsSpan(tokens.Start, tokens.Length), advantages[i], scales[i]));
             }
             scores.Add(groupScores);
         }
@@ -157,19 +168,66 @@ public sealed class RolloutScorer
         return advantages;
     }
 
-    /// <summary>A_t over every rollout that has tokens (they tile the batch's tokens).</summary>
-    private float[] TokenAdvantages(ScoringBatch batch, float[] tokenRewards, double[] advantages, double[] truncatedMeans)
+    /// <summary>A_t over every rollout that has tokens (they tile the batch's tokens): scaled and clipped for L2T, Â_i for the outcome baselines.</summary>
+    private float[] TokenAdvantages(ScoringBatch batch, float[] tokenRewards, double[] advantages, double[] scales)
+    {
+        var members = Enumerable.Range(0, batch.Inputs.Length).Where(i => batch.Rollouts[i].Length > 0).ToArray();
+        return FillTokens(batch, tokenRewards, [.. members.Select(i => batch.Rollouts[i])], [.. members.Select(i => advantages[i])],
+            [.. members.Select(i => scales[i])], scaled: options.Baseline == AdvantageBaseline.L2T);
+    }
+
+    /// <summary>
+    /// l2t-rtg (spec §5): A_t = Â^out_i + Ĝ_(i,k(t)), one value per credit span; G is normalised over the episodes of the
+    /// group's rollouts that have tokens (the same members as Â).
+    /// </summary>
+    private float[] RewardToGoAdvantages(ScoringBatch batch, float[] tokenRewards, double[] outcomeAdvantages, EpisodeScore[] episodes)
+    {
+        var spans = new List<IndexRange>();
+        var values = new List<double>();
+        foreach (var group in batch.GroupRollouts)
+        {
+            var members = Enumerable.Range(group.Start, group.Length).Where(i => batch.Rollouts[i].Length > 0).ToArray();
+            var toGo = members.Select(i =>
+            {
+                var range = batch.RolloutEpisodes[i];
+                return RewardToGo.Compute([.. episodes[range.Start..range.End].Select(e => e.ProcessReward)], options.Alpha);
+            }).ToArray();
+            var normalized = members.Length == 0 ? [] : GroupAdvantage.Normalize([.. toGo.SelectMany(g => g)]);
+            int next = 0;
+            for (int m = 0; m < members.Length; m++)
+            {
+                var range = batch.RolloutEpisodes[members[m]];
+                for (int k = 0; k < range.Length; k++, next++)
+                {
+                    if (batch.Credit[range.Start + k].Length == 0) continue;
+                    spans.Add(batch.Credit[range.Start + k]);
+                    values.Add(outcomeAdvantages[members[m]] + normalized[next]);
+                }
+            }
+        }
+        return FillTokens(batch, tokenRewards, [.. spans], [.. values], scales: null, scaled: false);
+    }
+
+    /// <summary>Runs the token-advantage kernel over ranges that tile the batch's tokens.</summary>
+    private float[] FillTokens(ScoringBatch batch, float[] tokenRewards, IndexRange[] ranges, double[] values, double[]? scales, bool scaled)
     {
         if (batch.TokenCount == 0) return [];
-        var members = Enumerable.Range(0, batch.Inputs.Length).Where(i => batch.Rollouts[i].Length > 0).ToArray();
         var accelerator = host.Accelerator;
         using var rewards = accelerator.Allocate1D(tokenRewards);
-        using var rolloutAdvantages = accelerator.Allocate1D(members.Select(i => (float)advantages[i]).ToArray());
-        using var means = accelerator.Allocate1D(members.Select(i => (float)truncatedMeans[i]).ToArray());
+        using var rangeValues = accelerator.Allocate1D(values.Select(v => (float)v).ToArray());
+        using var rangeScales = accelerator.Allocate1D((scales ?? values).Select(v => (float)v).ToArray());
         using var tokenAdvantages = accelerator.Allocate1D<float>(batch.TokenCount);
-        TokenAdvantage.Run(host, rewards.View, rolloutAdvantages.View, means.View, members.Select(i => batch.Rollouts[i]).ToArray(),
-            tokenAdvantages.View, scaleByTokenReward: options.Baseline == AdvantageBaseline.L2T);
+        TokenAdvantage.Run(host, rewards.View, rangeValues.View, rangeScales.View, ranges, tokenAdvantages.View, scaled, (float)options.AdvantageClip);
         return tokenAdvantages.GetAsArray1D();
+    }
+
+    /// <summary>How many of a rollout's token advantages the L2T clip bounds.</summary>
+    private int ClippedTokens(ReadOnlySpan<float> tokenRewards, double advantage, double scale)
+    {
+        if (options.Baseline != AdvantageBaseline.L2T) return 0;
+        int clipped = 0;
+        foreach (var r in tokenRewards) if (TokenAdvantage.Clips(advantage, r, scale, options.AdvantageClip)) clipped++;
+        return clipped;
     }
 
     /// <summary>The maximal runs of consecutive non-empty ranges, as (first index, count).</summary>

@@ -75,6 +75,7 @@ public sealed class RolloutJsonlWriter : IDisposable
             else _json.WriteNull("answer_probes");
             WriteArray("token_rewards", l2t.TokenRewards);
             WriteArray("advantages", l2t.Advantages);
+            _json.WriteNumber("advantages_clipped", l2t.ClippedAdvantages);
         }
         _json.WriteEndObject();
         _json.Flush();

@@ -1,11 +1,12 @@
 namespace Rollout.Kernels.Reward;
 
-/// <summary>Group-normalised advantages Â_i = (x_i − mean) / (population std + 1e-6) and the rollout scalars of each baseline (spec §5).</summary>
+/// <summary>Group-normalised advantages Â_i = (x_i − mean) / (population std + 1e-4) and the rollout scalars of each baseline (spec §5).</summary>
 public static class GroupAdvantage
 {
-    public const double StdEpsilon = 1e-6;
+    /// <summary>ε: large enough that rounding noise between near-equal rewards (float32 features) is not blown up to ±1.</summary>
+    public const double StdEpsilon = 1e-4;
 
-    /// <summary>Â for one group's rollout scalars.</summary>
+    /// <summary>Â for one group's scalars, in float64: equal scalars get equal Â.</summary>
     public static double[] Normalize(ReadOnlySpan<double> scores)
     {
         if (scores.IsEmpty) throw new ArgumentException("A group needs at least one rollout.", nameof(scores));
@@ -21,7 +22,8 @@ public static class GroupAdvantage
 
     /// <summary>
     /// The scalar each rollout of a group is ranked by: r̃_i for <see cref="AdvantageBaseline.L2T"/>, r_out for
-    /// <see cref="AdvantageBaseline.Grpo"/>, r_out − γ·tokens/budget for <see cref="AdvantageBaseline.Length"/>.
+    /// <see cref="AdvantageBaseline.Grpo"/> and <see cref="AdvantageBaseline.L2TRewardToGo"/> (its outcome part),
+    /// r_out − γ·tokens/budget for <see cref="AdvantageBaseline.Length"/>.
     /// </summary>
     public static double[] Scores(AdvantageBaseline baseline, ReadOnlySpan<double> truncatedMeans, ReadOnlySpan<double> outcomes,
         ReadOnlySpan<int> tokenCounts, int tokenBudget, double lengthPenalty)
@@ -37,7 +39,7 @@ public static class GroupAdvantage
             scores[i] = baseline switch
             {
                 AdvantageBaseline.L2T => truncatedMeans[i],
-                AdvantageBaseline.Grpo => outcomes[i],
+                AdvantageBaseline.Grpo or AdvantageBaseline.L2TRewardToGo => outcomes[i],
                 _ => outcomes[i] - lengthPenalty * tokenCounts[i] / tokenBudget,
             };
         return scores;

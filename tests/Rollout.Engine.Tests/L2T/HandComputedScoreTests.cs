@@ -39,9 +39,35 @@ public sealed class HandComputedScoreTests(AcceleratorFixture accelerator) : ICl
         Expect([-0.1568, -0.5792], b.TokenRewards);
 
         // r̃: plain means (floor(0.025·3) = 0 dropped): A 0.296/3, B −0.368; they sit ±0.7/3 from their mean.
-        double spread = 0.7 / 3, advantage = spread / (spread + 1e-6);
-        Expect([.. new[] { 0.6376, -0.0854, -0.2562 }.Select(r => advantage * r / (0.296 / 3))], a.Advantages);
-        Expect([.. new[] { -0.1568, -0.5792 }.Select(r => -advantage * r / -0.368)], b.Advantages);
+        // Scales s (means of |r_t|): A 0.9792/3, B 0.368. A_t = Â r_t / s, all inside ±5.
+        double spread = 0.7 / 3, advantage = spread / (spread + 1e-4);
+        Expect([.. new[] { 0.6376, -0.0854, -0.2562 }.Select(r => advantage * r / (0.9792 / 3))], a.Advantages);
+        Expect([.. new[] { -0.1568, -0.5792 }.Select(r => -advantage * r / 0.368)], b.Advantages);
+        Assert.Equal([0, 0], [a.ClippedAdvantages, b.ClippedAdvantages]);
+    }
+
+    [Fact]
+    public void L2t_token_advantages_are_clipped_at_a_max()
+    {
+        var scores = Score(new L2TOptions { Rank = 2, FisherDamping = 0, AdvantageClip = 1.5 });
+        // Unclipped, as above: A (1.9534, −0.2616, −0.7848), B (0.4260, 1.5735) times Â ≈ 0.99957.
+        double spread = 0.7 / 3, advantage = spread / (spread + 1e-4);
+        Expect([1.5, advantage * -0.0854 / (0.9792 / 3), advantage * -0.2562 / (0.9792 / 3)], scores[0].Advantages);
+        Expect([advantage * 0.1568 / 0.368, 1.5], scores[1].Advantages);
+        Assert.Equal([1, 1], [scores[0].ClippedAdvantages, scores[1].ClippedAdvantages]);
+    }
+
+    [Fact]
+    public void Reward_to_go_adds_the_normalised_process_return_of_each_episode_to_the_outcome_advantage()
+    {
+        var scores = Score(new L2TOptions { Rank = 2, FisherDamping = 0, Baseline = AdvantageBaseline.L2TRewardToGo });
+        // r^prg as above: A (0.172, −1.052), B (−0.196, −0.724). G = 0.8 × suffix sums: A (−0.704, −0.8416), B (−0.736, −0.5792);
+        // mean −0.7152, deviations (0.0112, −0.1264, −0.0208, 0.136), population std √0.00875776.
+        double std = Math.Sqrt(0.00875776), outcome = 0.5 / (0.5 + 1e-4);
+        double[] g = [.. new[] { 0.0112, -0.1264, -0.0208, 0.136 }.Select(d => d / (std + 1e-4))];
+        // Credit spans: A [0,1) [1,3), B [0,1) [1,2).
+        Expect([outcome + g[0], outcome + g[1], outcome + g[1]], scores[0].Advantages);
+        Expect([-outcome + g[2], -outcome + g[3]], scores[1].Advantages);
     }
 
     [Fact]
@@ -61,7 +87,7 @@ public sealed class HandComputedScoreTests(AcceleratorFixture accelerator) : ICl
     {
         var scores = Score(new L2TOptions { Rank = 2, Baseline = AdvantageBaseline.Grpo });
         // r_out 1 and 0: ±0.5 from the mean, std 0.5.
-        var advantage = 0.5 / (0.5 + 1e-6);
+        var advantage = 0.5 / (0.5 + 1e-4);
         Expect([advantage, advantage, advantage], scores[0].Advantages);
         Expect([-advantage, -advantage], scores[1].Advantages);
     }
@@ -69,9 +95,9 @@ public sealed class HandComputedScoreTests(AcceleratorFixture accelerator) : ICl
     [Fact]
     public void Length_baseline_charges_tokens_against_the_budget()
     {
-        var scores = Score(new L2TOptions { Rank = 2, Baseline = AdvantageBaseline.Length, LengthPenalty = 0.1 });
-        // A: 1 − 0.1·3/10 = 0.97, B: 0 − 0.1·2/10 = −0.02: ±0.495 from the mean, std 0.495.
-        var advantage = 0.495 / (0.495 + 1e-6);
+        var scores = Score(new L2TOptions { Rank = 2, Baseline = AdvantageBaseline.Length });
+        // γ = 0.5 (spec §7). A: 1 − 0.5·3/10 = 0.85, B: 0 − 0.5·2/10 = −0.1: ±0.475 from the mean, std 0.475.
+        var advantage = 0.475 / (0.475 + 1e-4);
         Expect([advantage, advantage, advantage], scores[0].Advantages);
         Expect([-advantage, -advantage], scores[1].Advantages);
     }

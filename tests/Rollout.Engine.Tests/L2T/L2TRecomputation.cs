@@ -66,21 +66,44 @@ public static class L2TRecomputation
         var scalars = group.Select((r, i) => options.Baseline switch
         {
             AdvantageBaseline.L2T => means[i],
-            AdvantageBaseline.Grpo => r.Outcome,
+            AdvantageBaseline.Grpo or AdvantageBaseline.L2TRewardToGo => r.Outcome,
             _ => r.Outcome - options.LengthPenalty * r.Tokens / tokenBudget,
         }).ToArray();
         var ranked = Enumerable.Range(0, group.Count).Where(i => group[i].Tokens > 0).ToArray();
         var advantages = new double[group.Count];
-        if (ranked.Length > 0)
+        var normalized = Normalize([.. ranked.Select(i => scalars[i])]);
+        for (int m = 0; m < ranked.Length; m++) advantages[ranked[m]] = normalized[m];
+
+        // l2t-rtg: G_(i,k) = Σ_(j≥k) α r^prg_(i,j), normalised over the episodes of the ranked rollouts.
+        var toGo = group.Select((r, i) => episodes[i].Select((_, k) => episodes[i].Skip(k).Sum(e => options.Alpha * e.ProcessReward)).ToArray()).ToArray();
+        var toGoNormalized = Normalize([.. ranked.SelectMany(i => toGo[i])]);
+        var episodeAdvantage = new double[group.Count][];
+        int next = 0;
+        foreach (var i in ranked) episodeAdvantage[i] = [.. toGo[i].Select(_ => advantages[i] + toGoNormalized[next++])];
+
+        return [.. group.Select((r, i) =>
         {
-            var mean = ranked.Average(i => scalars[i]);
-            var std = Math.Sqrt(ranked.Average(i => (scalars[i] - mean) * (scalars[i] - mean)));
-            foreach (var i in ranked) advantages[i] = (scalars[i] - mean) / (std + 1e-6);
-        }
-        return [.. group.Select((r, i) => new Result(episodes[i], tokenRewards[i], means[i], advantages[i],
-            [.. tokenRewards[i].Select(rt => options.Baseline == AdvantageBaseline.L2T && Math.Abs(means[i]) >= 1e-8
-                ? advantages[i] * rt / means[i]
-                : advantages[i])]))];
+            var scale = r.Tokens == 0 ? double.NaN : TruncatedMean(tokenRewards[i].Select(Math.Abs), options.TruncatedMeanKeep);
+            var tokenAdvantages = options.Baseline switch
+            {
+                AdvantageBaseline.L2T => tokenRewards[i].Select(rt => scale >= 1e-8
+                    ? Math.Clamp(advantages[i] * rt / scale, -options.AdvantageClip, options.AdvantageClip)
+                    : advantages[i]).ToArray(),
+                AdvantageBaseline.L2TRewardToGo => Enumerable.Range(0, r.Tokens)
+                    .Select(t => episodeAdvantage[i][Array.FindIndex(r.CreditSpans, s => s.Start <= t && t < s.End)]).ToArray(),
+                _ => Enumerable.Repeat(advantages[i], r.Tokens).ToArray(),
+            };
+            return new Result(episodes[i], tokenRewards[i], means[i], advantages[i], tokenAdvantages);
+        })];
+    }
+
+    /// <summary>(x − mean) / (population std + 1e-4).</summary>
+    private static double[] Normalize(double[] values)
+    {
+        if (values.Length == 0) return [];
+        var mean = values.Average();
+        var std = Math.Sqrt(values.Average(x => (x - mean) * (x - mean)));
+        return [.. values.Select(x => (x - mean) / (std + 1e-4))];
     }
 
     /// <summary>F_ab = λ + (1/N) Σ_t u_ta² v_tb² over the scope's tokens (λ alone when it has none).</summary>

@@ -85,8 +85,8 @@ public sealed class RolloutScorerTests(AcceleratorFixture accelerator) : IClassF
             Assert.InRange(advantages.Average(), -1e-5, 1e-5);
             if (spread < 1e-9)
                 Assert.All(advantages, a => Assert.InRange(a, -1e-5, 1e-5)); // nothing to rank: no advantage
-            else // std 1 up to the spec's ε: Â = (x − mean) / (std + 1e-6)
-                Assert.InRange(PopulationStd(advantages) * (spread + 1e-6) / spread, 1 - 1e-4, 1 + 1e-4);
+            else // std 1 up to the spec's ε: Â = (x − mean) / (std + 1e-4)
+                Assert.InRange(PopulationStd(advantages) * (spread + 1e-4) / spread, 1 - 1e-4, 1 + 1e-4);
         }
     }
 
@@ -143,8 +143,8 @@ public sealed class RolloutScorerTests(AcceleratorFixture accelerator) : IClassF
 
     /// <summary>
     /// A rollout's baseline scalar and Â_i, read back from the scorer's output: under grpo and length, r_out or
-    /// r_out − γ·T/budget and the A_t every token shares; under L2T, r̃_i recomputed from its r_t and A_t r̃_i / r_t
-    /// at its largest |r_t|.
+    /// r_out − γ·T/budget and the A_t every token shares; under L2T, r̃_i recomputed from its r_t and A_t s_i / r_t
+    /// at its smallest non-zero |r_t| (the least likely to be clipped).
     /// </summary>
     private static (double Scalar, double Advantage) Ranked(RolloutScore score, L2TOptions options)
     {
@@ -155,8 +155,9 @@ public sealed class RolloutScorerTests(AcceleratorFixture accelerator) : IClassF
             return (score.OutcomeReward - length, score.Advantages[0]);
         }
         var truncatedMean = L2TRecomputation.TruncatedMean(score.TokenRewards.Select(r => (double)r), options.TruncatedMeanKeep);
-        var t = Array.IndexOf(score.TokenRewards, score.TokenRewards.MaxBy(MathF.Abs));
-        return (truncatedMean, score.Advantages[t] * truncatedMean / score.TokenRewards[t]);
+        var scale = L2TRecomputation.TruncatedMean(score.TokenRewards.Select(r => (double)MathF.Abs(r)), options.TruncatedMeanKeep);
+        var t = Array.IndexOf(score.TokenRewards, score.TokenRewards.Where(r => r != 0).MinBy(MathF.Abs));
+        return (truncatedMean, score.Advantages[t] * scale / score.TokenRewards[t]);
     }
 
     private static double PopulationStd(double[] values)

@@ -104,7 +104,7 @@ internal static class KernelTimings
             ("surprise credit r_t", $"K={s.Episodes}, N={s.Tokens}",
                 Time(host, () => SurpriseCredit.Run(host, oldLogProbs.View, episodeRewards.View, episodes, tokenRewards.View))),
             ("token advantage A_t", $"{s.Rollouts} rollouts, N={s.Tokens}",
-                Time(host, () => TokenAdvantage.Run(host, tokenRewards.View, advantages.View, truncatedMeans.View, rollouts, tokenAdvantages.View, true))),
+                Time(host, () => TokenAdvantage.Run(host, tokenRewards.View, advantages.View, truncatedMeans.View, rollouts, tokenAdvantages.View, true, 5))),
             ("core gradient", $"N={s.Tokens}, r={s.Rank}",
                 Time(host, () => CoreGradient.Run(host, u.View, v.View, tokenAdvantages.View, fisher.View.SubView(0, (long)s.Rank * s.Rank), core.View, coreGradient.View, s.Rank, 0.001f))),
             ("AdamW on M", $"{s.Rank}×{s.Rank}",

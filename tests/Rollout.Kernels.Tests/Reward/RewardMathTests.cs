@@ -33,11 +33,26 @@ public sealed class RewardMathTests
         var mean = advantages.Average();
         var std = Math.Sqrt(advantages.Select(a => (a - mean) * (a - mean)).Average());
         Assert.Equal(0, mean, 12);
-        Assert.Equal(1, std, 5);
+        Assert.Equal(1, std, 3);
         // Hand case: mean 0.5, population std 0.5.
         var binary = GroupAdvantage.Normalize([1, 0, 0, 1]);
-        Assert.Equal(0.5 / (0.5 + 1e-6), binary[0], 12);
-        Assert.Equal(-0.5 / (0.5 + 1e-6), binary[1], 12);
+        Assert.Equal(0.5 / (0.5 + 1e-4), binary[0], 12);
+        Assert.Equal(-0.5 / (0.5 + 1e-4), binary[1], 12);
+    }
+
+    [Fact]
+    public void RewardsDifferingByRoundingNoiseGetNearlyEqualAdvantages()
+    {
+        // Two rewards 1e-7 apart (float32 noise): with ε = 1e-4 their advantages differ by ~1e-3, not ±1.
+        var advantages = GroupAdvantage.Normalize([0.3, 0.3 + 1e-7]);
+        Assert.InRange(advantages[1] - advantages[0], 0, 2e-3);
+    }
+
+    [Fact]
+    public void RewardToGoSumsTheWeightedProcessRewardsFromEachEpisodeOn()
+    {
+        var toGo = RewardToGo.Compute([0.5, -0.25, 1.0], alpha: 0.8);
+        Assert.Equal([0.8 * 1.25, 0.8 * 0.75, 0.8 * 1.0], toGo, (a, b) => Math.Abs(a - b) < 1e-12);
     }
 
     [Fact]
@@ -55,6 +70,7 @@ public sealed class RewardMathTests
         int[] tokens = [300, 100];
         Assert.Equal(means, GroupAdvantage.Scores(AdvantageBaseline.L2T, means, outcomes, tokens, 1000, 0.1));
         Assert.Equal(outcomes, GroupAdvantage.Scores(AdvantageBaseline.Grpo, means, outcomes, tokens, 1000, 0.1));
+        Assert.Equal(outcomes, GroupAdvantage.Scores(AdvantageBaseline.L2TRewardToGo, means, outcomes, tokens, 1000, 0.1));
         var length = GroupAdvantage.Scores(AdvantageBaseline.Length, means, outcomes, tokens, 1000, 0.1);
         Assert.Equal(1 - 0.1 * 0.3, length[0], 12);
         Assert.Equal(-0.1 * 0.1, length[1], 12);

@@ -28,26 +28,37 @@ public sealed class TokenCreditKernelTests(Accelerators accelerators)
 
     [Theory]
     [MemberData(nameof(AdvantageCases))]
-    public void TokenAdvantageMatchesReference(AcceleratorKind kind, bool scaleByTokenReward)
+    public void TokenAdvantageMatchesReference(AcceleratorKind kind, bool scaled)
     {
         var host = accelerators.Get(kind);
-        IndexRange[] rollouts = [new(0, 29), new(29, 1), new(30, 50), new(80, 17)];
+        IndexRange[] ranges = [new(0, 29), new(29, 1), new(30, 50), new(80, 17)];
         var inputs = new Inputs(32);
         var tokenRewards = inputs.Normal(97);
-        var advantages = inputs.Normal(rollouts.Length);
-        var means = inputs.Uniform(rollouts.Length, 0.1, 1);
-        means[1] = 1e-9f; // |r̃| < 1e-8: the token gets Â unscaled
+        var advantages = inputs.Normal(ranges.Length);
+        var scales = inputs.Uniform(ranges.Length, 0.1, 1);
+        scales[1] = 1e-9f; // s < 1e-8: the token gets Â unscaled
+        scales[3] = 0.05f; // Â r_t / s beyond ±2 for most tokens: clipped
+        const float clip = 2;
         using var rewardBuffer = host.Accelerator.Allocate1D(tokenRewards);
         using var advantageBuffer = host.Accelerator.Allocate1D(advantages);
-        using var meanBuffer = host.Accelerator.Allocate1D(means);
+        using var scaleBuffer = host.Accelerator.Allocate1D(scales);
         using var tokenAdvantages = Inputs.Poisoned(host.Accelerator, tokenRewards.Length);
 
-        TokenAdvantage.Run(host, rewardBuffer.View, advantageBuffer.View, meanBuffer.View, rollouts, tokenAdvantages.View, scaleByTokenReward);
+        TokenAdvantage.Run(host, rewardBuffer.View, advantageBuffer.View, scaleBuffer.View, ranges, tokenAdvantages.View, scaled, clip);
 
         var reference = TokenAdvantage.Reference(tokenRewards, advantages.Select(a => (double)a).ToArray(),
-            means.Select(m => (double)m).ToArray(), rollouts, scaleByTokenReward);
+            scaled ? scales.Select(m => (double)m).ToArray() : null, ranges, clip);
         Close.Assert(reference, tokenAdvantages.GetAsArray1D(), "A_t");
         Assert.Equal(advantages[1], reference[29], 6);
+        if (scaled)
+        {
+            Assert.Contains(reference[80..], a => Math.Abs(a) == clip);
+            Assert.All(reference, a => Assert.InRange(Math.Abs(a), 0, clip));
+            // Hand-checked entry: token 0 of range 0.
+            Assert.Equal(Math.Clamp((double)advantages[0] * tokenRewards[0] / scales[0], -clip, clip), reference[0], 12);
+        }
+        else
+            Assert.All(Enumerable.Range(30, 50), t => Assert.Equal(advantages[2], reference[t], 6));
     }
 
     public static TheoryData<AcceleratorKind, bool> AdvantageCases()
@@ -73,8 +84,8 @@ public sealed class TokenCreditKernelTests(Accelerators accelerators)
         Assert.Throws<ArgumentException>(() =>
             SurpriseCredit.Run(host, values.View, perSpan.View, [new IndexRange(0, 10), new IndexRange(10, 0)], values.View));
         Assert.Throws<ArgumentException>(() =>
-            TokenAdvantage.Run(host, values.View, perSpan.View, perSpan.View, [], values.View, true));
+            TokenAdvantage.Run(host, values.View, perSpan.View, perSpan.View, [], values.View, true, 5));
         Assert.Throws<ArgumentException>(() =>
-            TokenAdvantage.Run(host, values.View, perSpan.View, perSpan.View, [new IndexRange(0, 10)], values.View, true));
+            TokenAdvantage.Run(host, values.View, perSpan.View, perSpan.View, [new IndexRange(0, 10)], values.View, true, 5));
     }
 }
