@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Rollout.Engine;
+using Rollout.Kernels.Svd;
 using Rollout.Engine.Generation;
 using Rollout.Engine.Output;
 using Rollout.Engine.Prompts;
@@ -51,7 +52,7 @@ internal static class EvalCommand
                 Seed = parse.GetValue(seed),
                 BatchSize = 32,
                 Sampling = parse.GetValue(temperature) is double t ? new SamplingParams { Temperature = t } : new SamplingParams { Greedy = true },
-                L2T = coreMatrix == null ? null : new L2TGeneration { Core = coreMatrix.Value.Data, Options = new() { Rank = coreMatrix.Value.Rank } },
+                L2T = coreMatrix == null ? null : new L2TGeneration { Core = new HeadCore(coreMatrix.Value.Rank, coreMatrix.Value.Data), Options = new() { Rank = coreMatrix.Value.Rank } },
             };
             using var engine = RolloutEngine.Open(parse.GetValue(model)!);
             var prompts = engine.Encode(set.Select(p => new Prompt(p.Id, p.Prompt, null, p.Answer, null)));

@@ -36,7 +36,7 @@ public sealed class StepKernels : IDisposable
     public HeadFactors Factors { get; }
     public bool HasCore => _core != null;
 
-    private StepKernels(AcceleratorHost host, HeadFactors factors, float[]? core)
+    private StepKernels(AcceleratorHost host, HeadFactors factors, HeadCore? core)
     {
         _host = host;
         Factors = factors;
@@ -47,8 +47,8 @@ public sealed class StepKernels : IDisposable
         _hiddenBasis = host.Accelerator.Allocate1D(factors.HiddenBasis);
         if (core != null)
         {
-            if (core.Length != Rank * Rank) throw new InputException($"head core: {core.Length} numbers, expected r×r = {Rank * Rank}");
-            _core = host.Accelerator.Allocate1D(core);
+            if (core.Rank != Rank) throw new InputException($"head core: rank {core.Rank}, the head's factors have rank {Rank}");
+            _core = host.Accelerator.Allocate1D(core.ToArray());
         }
     }
 
@@ -65,7 +65,7 @@ public sealed class StepKernels : IDisposable
     }
 
     /// <summary>An extractor over factors from <see cref="FactorHead"/>, with the head core M (r×r, row-major) or none.</summary>
-    public static StepKernels Create(AcceleratorHost host, HeadFactors factors, float[]? core) => new(host, factors, core);
+    public static StepKernels Create(AcceleratorHost host, HeadFactors factors, HeadCore? core) => new(host, factors, core);
 
     /// <summary>
     /// Where a decode step of <paramref name="rows"/> rows (one position each) can have ONNX Runtime

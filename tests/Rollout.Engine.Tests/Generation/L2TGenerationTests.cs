@@ -48,7 +48,7 @@ public sealed class L2TGenerationTests(EngineModels models)
         // Completions that go on with the cue and the right answer (the final probe is the rollout's own tokens),
         // the cue and a wrong answer (only the answer is fed), one that stops inside the cue, and a duplicate
         // (every probe shared). With an empty cue, J_0 feeds its context's last token again.
-        var settings = Settings with { AnswerCue = cue, Core = withCore ? Enumerable.Range(0, 36).Select(i => 0.3f * MathF.Sin(i)).ToArray() : null };
+        var settings = Settings with { AnswerCue = cue, Core = withCore ? new HeadCore(6, Enumerable.Range(0, 36).Select(i => 0.3f * MathF.Sin(i)).ToArray()) : null };
         var (engine, prompts) = Open(models.Dir(arch), ("Compute 12 + 7.", "19"));
         using var _ = engine;
         var tokenizer = engine.Model.Tokenizer;
@@ -83,7 +83,7 @@ public sealed class L2TGenerationTests(EngineModels models)
             double mean = Enumerable.Range(0, answer.Length).Average(j =>
             {
                 int at = first + j - 1;
-                var logits = factors == null ? forward.Logits[at] : Shifted(forward.Logits[at], forward.Hidden[at], factors, settings.Core!);
+                var logits = factors == null ? forward.Logits[at] : Shifted(forward.Logits[at], forward.Hidden[at], factors, settings.Core!.ToArray());
                 return ReferenceLogits.LogSoftmax(logits, answer[j], 0.8);
             });
             // log J (the mean log-probability): J itself is ~1/V on these random models, too small for an absolute tolerance.
@@ -137,14 +137,14 @@ public sealed class L2TGenerationTests(EngineModels models)
         using var _ = engine;
         var greedy = new GenerationOptions { MaxNewTokens = 8, IgnoreEos = true, Sampling = new SamplingParams { Greedy = true }, L2T = Settings };
         var baseline = engine.Generate(prompts, greedy).Single();
-        var zero = engine.Generate(prompts, greedy with { L2T = Settings with { Core = new float[36] } }).Single();
+        var zero = engine.Generate(prompts, greedy with { L2T = Settings with { Core = HeadCore.Zero(6) } }).Single();
         Assert.Equal(baseline.TokenIds, zero.TokenIds);
         Assert.Equal(baseline.Logprobs, zero.Logprobs);
 
         // A large core on one direction moves greedy choices: the shift reaches the sampler.
         var core = new float[36];
         core[0] = 50f;
-        var shifted = engine.Generate(prompts, greedy with { L2T = Settings with { Core = core } }).Single();
+        var shifted = engine.Generate(prompts, greedy with { L2T = Settings with { Core = new HeadCore(6, core) } }).Single();
         Assert.NotEqual(baseline.TokenIds, shifted.TokenIds);
     }
 
@@ -160,7 +160,7 @@ public sealed class L2TGenerationTests(EngineModels models)
         {
             MaxNewTokens = 6,
             Sampling = sampling == "greedy" ? new SamplingParams { Greedy = true } : new SamplingParams { Temperature = 0.8, TopK = 40, TopP = 0.9, MinP = 0.01 },
-            L2T = Settings with { Core = withCore ? Enumerable.Range(0, 36).Select(i => 0.3f * MathF.Cos(i)).ToArray() : null },
+            L2T = Settings with { Core = withCore ? new HeadCore(6, Enumerable.Range(0, 36).Select(i => 0.3f * MathF.Cos(i)).ToArray()) : null },
         };
         var (host, prompts) = Open(models.Dir("qwen2"), ("Compute 12 + 7.", "19"), ("Compute 3 - 1 + 5.", "7"));
         using var _ = host;
@@ -186,7 +186,7 @@ public sealed class L2TGenerationTests(EngineModels models)
         var (engine, _) = Open(models.Dir("llama"));
         using var _ = engine;
         var factors = engine.HeadFactors(Settings);
-        Assert.Same(factors, engine.HeadFactors(Settings with { Core = new float[36] }));
+        Assert.Same(factors, engine.HeadFactors(Settings with { Core = HeadCore.Zero(6) }));
         Assert.Same(factors, engine.HeadFactors(Settings with { Options = Settings.Options with { Alpha = 0.5 } }));
         Assert.NotSame(factors, engine.HeadFactors(Settings with { Options = Settings.Options with { Rank = 5 } }));
     }
