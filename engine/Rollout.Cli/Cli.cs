@@ -19,6 +19,7 @@ public static class Cli
         DemoCommand.Create(),
         ScoreCommand.Create(),
         EvalCommand.Create(),
+        TrainCommand.Create(),
     };
 
     public static int Run(string[] args, TextWriter output, TextWriter error)

@@ -40,6 +40,9 @@ public sealed class RolloutEngine : IDisposable
         return new RolloutEngine(model, model.OpenSession(device), kind);
     }
 
+    /// <summary>Time spent in answer probes and scoring since the engine was opened (sampling is the rest of a Generate call).</summary>
+    public StageTimes Times => _generator.Times;
+
     /// <summary>Tokenizes every prompt (chat template where it has messages) and checks it fits the context window.</summary>
     public IReadOnlyList<EncodedPrompt> Encode(IEnumerable<Prompt> prompts) =>
         prompts.Select(p => PromptEncoder.Encode(p, Model.Tokenizer, _generator.ContextWindow)).ToList();

@@ -32,7 +32,7 @@ public enum AdvantageBaseline
     Length,
 }
 
-/// <summary>The L2T reward and update settings, with the defaults of spec §7.</summary>
+/// <summary>The L2T reward settings, with the defaults of spec §7 (the update step's are its own).</summary>
 public sealed record L2TOptions
 {
     /// <summary>α: weight of the progress reward in R_k.</summary>
@@ -57,9 +57,6 @@ public sealed record L2TOptions
     /// <summary>Added to r_out of a completion with no parsable episode.</summary>
     public double FormatPenalty { get; init; } = -0.01;
 
-    /// <summary>β_KL: weight of the second-order KL to the base policy in the core's gradient.</summary>
-    public double KlWeight { get; init; } = 0.001;
-
     /// <summary>Fraction of token rewards the truncated mean keeps (the rest is dropped equally at both ends).</summary>
     public double TruncatedMeanKeep { get; init; } = 0.95;
 
@@ -75,11 +72,4 @@ public sealed record L2TOptions
     public int SvdOversampling { get; init; } = 10;
     public int SvdPowerIterations { get; init; } = 2;
     public int SvdSeed { get; init; } = 1234;
-
-    /// <summary>AdamW on M (not fixed by the spec: the usual defaults).</summary>
-    public double LearningRate { get; init; } = 1e-3;
-    public double AdamBeta1 { get; init; } = 0.9;
-    public double AdamBeta2 { get; init; } = 0.999;
-    public double AdamEpsilon { get; init; } = 1e-8;
-    public double WeightDecay { get; init; } = 0.01;
 }

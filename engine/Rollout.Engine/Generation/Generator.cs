@@ -44,6 +44,8 @@ internal sealed class Generator
 
     public int ContextWindow => _session.Config.MaxPositions;
 
+    public StageTimes Times => _finisher.Times;
+
     /// <summary>Rollouts in prompt order, each prompt's samples in sample order. <paramref name="onToken"/> is told of every generated token.</summary>
     public IEnumerable<RolloutResult> Generate(IReadOnlyList<EncodedPrompt> prompts, GenerationOptions options, L2TRuntime? l2t, Action? onToken)
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Rollout.Engine.L2T;
 using Rollout.Engine.Model;
 using Rollout.Engine.Probes;
@@ -13,13 +14,21 @@ namespace Rollout.Engine.Generation;
 /// </summary>
 internal sealed class RolloutFinisher(DecoderSession session, TextTokenizer tokenizer, long padTokenId)
 {
+    public StageTimes Times { get; private set; } = new(TimeSpan.Zero, TimeSpan.Zero);
+
     /// <param name="rows">Grouped: the rows of one prompt are consecutive.</param>
     public List<RolloutResult> Finish(List<SequenceState> rows, GenerationOptions options, L2TRuntime? l2t)
     {
         try
         {
             var results = rows.Select(r => r.ToResult(tokenizer, options.Episodes)).ToList();
-            return l2t == null ? results : Score(results, RunProbes(rows, options, l2t), rows.Select(r => r.Prompt.Answer).ToList(), options, l2t);
+            if (l2t == null) return results;
+            long start = Stopwatch.GetTimestamp();
+            var probes = RunProbes(rows, options, l2t);
+            long probed = Stopwatch.GetTimestamp();
+            var scored = Score(results, probes, rows.Select(r => r.Prompt.Answer).ToList(), options, l2t);
+            Times = new StageTimes(Times.Probes + Stopwatch.GetElapsedTime(start, probed), Times.Scoring + Stopwatch.GetElapsedTime(probed));
+            return scored;
         }
         finally
         {

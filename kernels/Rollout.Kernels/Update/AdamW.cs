@@ -11,29 +11,29 @@ namespace Rollout.Kernels.Update;
 public static class AdamW
 {
     /// <summary>Float64 reference: updates <paramref name="parameters"/> and both moments in place for step <paramref name="step"/> (1-based).</summary>
-    public static void Reference(double[] parameters, float[] gradient, double[] firstMoment, double[] secondMoment, int step, L2TOptions options)
+    public static void Reference(double[] parameters, float[] gradient, double[] firstMoment, double[] secondMoment, int step, AdamWSettings options)
     {
-        double correction1 = 1 - Math.Pow(options.AdamBeta1, step), correction2 = 1 - Math.Pow(options.AdamBeta2, step);
+        double correction1 = 1 - Math.Pow(options.Beta1, step), correction2 = 1 - Math.Pow(options.Beta2, step);
         for (int i = 0; i < parameters.Length; i++)
         {
-            firstMoment[i] = options.AdamBeta1 * firstMoment[i] + (1 - options.AdamBeta1) * gradient[i];
-            secondMoment[i] = options.AdamBeta2 * secondMoment[i] + (1 - options.AdamBeta2) * gradient[i] * gradient[i];
+            firstMoment[i] = options.Beta1 * firstMoment[i] + (1 - options.Beta1) * gradient[i];
+            secondMoment[i] = options.Beta2 * secondMoment[i] + (1 - options.Beta2) * gradient[i] * gradient[i];
             parameters[i] -= options.LearningRate * options.WeightDecay * parameters[i];
-            parameters[i] -= options.LearningRate * (firstMoment[i] / correction1) / (Math.Sqrt(secondMoment[i] / correction2) + options.AdamEpsilon);
+            parameters[i] -= options.LearningRate * (firstMoment[i] / correction1) / (Math.Sqrt(secondMoment[i] / correction2) + options.Epsilon);
         }
     }
 
     /// <summary>Updates <paramref name="parameters"/> and the moments (all the same length) in place for step <paramref name="step"/> (1-based).</summary>
     public static void Run(AcceleratorHost host, ArrayView<float> parameters, ArrayView<float> gradient,
-        ArrayView<float> firstMoment, ArrayView<float> secondMoment, int step, L2TOptions options)
+        ArrayView<float> firstMoment, ArrayView<float> secondMoment, int step, AdamWSettings options)
     {
         Require.Positive(step, nameof(step));
         Require.Positive(parameters.Length, nameof(parameters));
         Require.Length(gradient, parameters.Length, nameof(gradient));
         Require.Length(firstMoment, parameters.Length, nameof(firstMoment));
         Require.Length(secondMoment, parameters.Length, nameof(secondMoment));
-        double correction1 = 1 - Math.Pow(options.AdamBeta1, step), correction2 = 1 - Math.Pow(options.AdamBeta2, step);
-        float beta1 = (float)options.AdamBeta1, beta2 = (float)options.AdamBeta2, epsilon = (float)options.AdamEpsilon,
+        double correction1 = 1 - Math.Pow(options.Beta1, step), correction2 = 1 - Math.Pow(options.Beta2, step);
+        float beta1 = (float)options.Beta1, beta2 = (float)options.Beta2, epsilon = (float)options.Epsilon,
             stepSize = (float)(options.LearningRate / correction1), decayFactor = (float)(1 - options.LearningRate * options.WeightDecay);
         host.Dispatch(
             () => Managed(parameters.OnHost().Span, gradient.OnHost().Span, firstMoment.OnHost().Span, secondMoment.OnHost().Span,

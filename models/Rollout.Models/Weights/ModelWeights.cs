@@ -22,6 +22,18 @@ public sealed class ModelWeights
     /// <summary>The [vocab, hidden] matrix of the output head (the embedding when tied).</summary>
     public WeightTensor OutputHead => this[CheckpointLayout.OutputHeadName(Config)];
 
+    /// <summary>
+    /// These weights with another output head ([vocab, hidden]); a tied head is untied first (the embedding keeps its
+    /// values and the head becomes <c>lm_head.weight</c>), so the embedding does not change with it.
+    /// </summary>
+    public ModelWeights WithOutputHead(float[] head)
+    {
+        var tensors = Tensors.ToDictionary();
+        var config = Config with { TieWordEmbeddings = false };
+        tensors[CheckpointLayout.OutputHeadName(config)] = new WeightTensor([Config.VocabSize, Config.Hidden], head);
+        return new ModelWeights(config, tensors);
+    }
+
     /// <summary>The first missing or misshapen tensor, as a message; null when all are present.</summary>
     public static string? FindProblem(ModelConfig config, IReadOnlyDictionary<string, WeightTensor> tensors)
     {

@@ -108,7 +108,7 @@ internal static class KernelTimings
             ("core gradient", $"N={s.Tokens}, r={s.Rank}",
                 Time(host, () => CoreGradient.Run(host, u.View, v.View, tokenAdvantages.View, fisher.View.SubView(0, (long)s.Rank * s.Rank), core.View, coreGradient.View, s.Rank, 0.001f))),
             ("AdamW on M", $"{s.Rank}×{s.Rank}",
-                Time(host, () => AdamW.Run(host, core.View, coreGradient.View, firstMoment.View, secondMoment.View, 1, options))),
+                Time(host, () => AdamW.Run(host, core.View, coreGradient.View, firstMoment.View, secondMoment.View, 1, new AdamWSettings()))),
         };
         if (!args.Contains("--no-svd")) table.AddRange(TimeSvd(host, s, random));
 

@@ -37,7 +37,7 @@ public sealed class UpdateKernelTests(Accelerators accelerators)
     {
         var host = accelerators.Get(kind);
         var inputs = new Inputs(42);
-        var options = new L2TOptions { LearningRate = 0.01 };
+        var options = new AdamWSettings { LearningRate = 0.01 };
         var parameters = inputs.Normal(Rank * Rank);
         var expected = parameters.Select(p => (double)p).ToArray();
         double[] first = new double[expected.Length], second = new double[expected.Length];
@@ -69,8 +69,8 @@ public sealed class UpdateKernelTests(Accelerators accelerators)
         Assert.Throws<ArgumentException>(() =>
             CoreGradient.Run(host, features.View, features.View, advantages.View, square.View, square.View, square.View, Rank, 0.001f));
         Assert.Throws<ArgumentException>(() =>
-            AdamW.Run(host, square.View, features.View, square.View, square.View, 1, new L2TOptions()));
+            AdamW.Run(host, square.View, features.View, square.View, square.View, 1, new AdamWSettings()));
         Assert.Throws<ArgumentException>(() =>
-            AdamW.Run(host, square.View, square.View, square.View, square.View, 0, new L2TOptions()));
+            AdamW.Run(host, square.View, square.View, square.View, square.View, 0, new AdamWSettings()));
     }
 }

@@ -1,0 +1,4 @@
+namespace Rollout.Engine.Generation;
+
+/// <summary>Time an engine has spent in L2T's stages after sampling, summed since it was opened (a caller takes differences).</summary>
+public sealed record StageTimes(TimeSpan Probes, TimeSpan Scoring);

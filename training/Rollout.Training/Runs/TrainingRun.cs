@@ -1,0 +1,205 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Rollout.Engine;
+using Rollout.Engine.Generation;
+using Rollout.Engine.Prompts;
+using Rollout.Engine.Sampling;
+using Rollout.Models.Tasks;
+using Rollout.Training.Tasks;
+using Rollout.Training.Updates;
+
+namespace Rollout.Training.Runs;
+
+/// <summary>
+/// The closed loop: each iteration samples P prompts × G rollouts of the task's train split from the current policy,
+/// scores them for L2T, takes one update step with the chosen advantages, and writes a metrics line and a checkpoint;
+/// every E iterations (and before the first) it evaluates held-out problems greedily. A run killed at any moment and
+/// resumed writes what the uninterrupted run writes (timings aside): every draw follows from (seed, iteration).
+/// </summary>
+public static class TrainingRun
+{
+    public const string MetricsFile = "metrics.jsonl", EvalFile = "eval.jsonl", CurvesFile = "curves.png", PolicyFolder = "policy";
+
+    public static void Run(TrainingOptions options, Action<string> log)
+    {
+        options.Validate();
+        var checkpoint = Prepare(options);
+        var run = Identity(options);
+        if (checkpoint != null && checkpoint.Run != run)
+            throw new InputException($"{options.OutDir}: its checkpoint belongs to another run ({checkpoint.Run}); this one is {run}");
+
+        using var engine = RolloutEngine.Open(options.ModelDir);
+        var settings = options.L2T with { Options = options.L2T.Options with { Baseline = options.Advantage } };
+        using var policy = OpenPolicy(options, engine, settings, checkpoint);
+        int start = checkpoint?.Iteration ?? 0;
+        var metrics = Kept<IterationMetrics>(Path.Combine(options.OutDir, MetricsFile), start, m => m.Iteration);
+        var evaluations = Kept<EvalMetrics>(Path.Combine(options.OutDir, EvalFile), start, e => e.Iteration);
+        var heldOut = options.EvalEvery > 0 ? TaskProblems.HeldOut(options.EvalProblems) : [];
+        if (start == 0 && heldOut.Count > 0) Append(options, EvalFile, evaluations, Evaluate(engine, policy, settings, heldOut, options, 0));
+
+        for (int iteration = start + 1; iteration <= options.Iterations; iteration++)
+        {
+            var line = Iterate(engine, policy, settings, options, iteration);
+            Append(options, MetricsFile, metrics, line);
+            if (heldOut.Count > 0 && iteration % options.EvalEvery == 0)
+                Append(options, EvalFile, evaluations, Evaluate(engine, policy, settings, heldOut, options, iteration));
+            new Checkpoint(iteration, run, policy.Steps, policy.State()).Write(options.OutDir);
+            RunCurves.Write(Path.Combine(options.OutDir, CurvesFile), metrics, evaluations, Title(options));
+            log(Progress(line, options.Iterations, evaluations.LastOrDefault(e => e.Iteration == iteration)));
+        }
+        if (metrics.Count == 0) RunCurves.Write(Path.Combine(options.OutDir, CurvesFile), metrics, evaluations, Title(options));
+        WritePolicy(policy, options.OutDir);
+    }
+
+    private static IterationMetrics Iterate(RolloutEngine engine, IPolicyUpdate policy, Rollout.Engine.Generation.L2TGeneration settings,
+        TrainingOptions options, int iteration)
+    {
+        var problems = TaskProblems.Train(options.Seed, iteration, options.Prompts);
+        // Ids unique within the iteration: the train side may repeat a problem, and repeated ids would merge groups.
+        var prompts = engine.Encode(problems.Select((p, i) => new Prompt($"{iteration}-{i}-{p.Id}", p.Prompt, null, p.Answer, null)));
+        var generation = new GenerationOptions
+        {
+            SamplesPerPrompt = options.Samples, MaxNewTokens = options.MaxNewTokens, BatchSize = options.BatchSize,
+            Seed = (ulong)TaskProblems.IterationSeed(options.Seed, iteration),
+            Sampling = new SamplingParams { Temperature = options.Temperature },
+            L2T = policy.Sampling(settings),
+        };
+        var before = engine.Times;
+        long started = Stopwatch.GetTimestamp();
+        var rollouts = engine.Generate(prompts, generation).ToList();
+        var generated = Stopwatch.GetElapsedTime(started);
+        var after = engine.Times;
+        started = Stopwatch.GetTimestamp();
+        double norm = policy.Step(rollouts, options.Temperature);
+        var updated = Stopwatch.GetElapsedTime(started);
+
+        var probes = after.Probes - before.Probes;
+        var scoring = after.Scoring - before.Scoring;
+        var episodes = rollouts.SelectMany(r => r.Score!.Episodes).ToList();
+        int tokens = rollouts.Sum(r => r.TokenIds.Length);
+        return new IterationMetrics
+        {
+            Iteration = iteration,
+            Reward = rollouts.Average(r => r.Score!.Episodes.Sum(e => e.Reward)),
+            OutcomeAccuracy = rollouts.Average(r => r.Score!.OutcomeReward >= 0.5 ? 1.0 : 0.0),
+            MeanTokens = rollouts.Average(r => r.TokenIds.Length),
+            MeanEpisodes = rollouts.Average(r => r.Episodes.Count),
+            RedundantShare = Share(rollouts.Sum(r => RedundantTokens.Count(r, engine.Model.Tokenizer)), tokens),
+            FitGain = episodes.Average(e => e.FitGain),
+            Penalty = episodes.Average(e => e.Penalty),
+            AdvantageClipShare = Share(rollouts.Sum(r => r.Score!.ClippedAdvantages), tokens),
+            UpdateNorm = norm,
+            Seconds = new StageSeconds((generated - probes - scoring).TotalSeconds, probes.TotalSeconds, scoring.TotalSeconds, updated.TotalSeconds),
+        };
+    }
+
+    /// <summary>Greedy decoding of the held-out problems with the current policy.</summary>
+    private static EvalMetrics Evaluate(RolloutEngine engine, IPolicyUpdate policy, Rollout.Engine.Generation.L2TGeneration settings,
+        IReadOnlyList<TaskProblem> problems, TrainingOptions options, int iteration)
+    {
+        // No answers: the policy's core applies, nothing is probed.
+        var prompts = engine.Encode(problems.Select(p => new Prompt(p.Id, p.Prompt, null, null, null)));
+        var rollouts = engine.Generate(prompts, new GenerationOptions
+        {
+            MaxNewTokens = options.MaxNewTokens, BatchSize = options.BatchSize, Sampling = new SamplingParams { Greedy = true },
+            L2T = policy.Sampling(settings),
+        }).ToList();
+        var correct = problems.Select((p, i) => Models.Tasks.Evaluation.FinalAnswer.Extract(rollouts[i].Text) == Models.Tasks.Evaluation.FinalAnswer.Parse(p.Answer)).ToArray();
+        return new EvalMetrics
+        {
+            Iteration = iteration,
+            Accuracy = correct.Average(c => c ? 1.0 : 0.0),
+            MeanTokens = rollouts.Average(r => r.TokenIds.Length),
+            RedundantShare = Share(rollouts.Sum(r => RedundantTokens.Count(r, engine.Model.Tokenizer)), rollouts.Sum(r => r.TokenIds.Length)),
+            ByDifficulty = problems.Select((p, i) => (p.Difficulty, Correct: correct[i], Tokens: rollouts[i].TokenIds.Length))
+                .GroupBy(x => x.Difficulty).OrderBy(g => g.Key)
+                .ToDictionary(g => g.Key, g => new DifficultyMetrics(g.Average(x => x.Correct ? 1.0 : 0.0), g.Average(x => (double)x.Tokens))),
+        };
+    }
+
+    private static IPolicyUpdate OpenPolicy(TrainingOptions options, RolloutEngine engine, Rollout.Engine.Generation.L2TGeneration settings, Checkpoint? checkpoint)
+    {
+        var state = checkpoint is null ? ((IReadOnlyList<NamedTensor>, int)?)null : (checkpoint.Tensors, checkpoint.Steps);
+        var adamW = new Kernels.Update.AdamWSettings { LearningRate = options.EffectiveLearningRate };
+        return options.Update switch
+        {
+            UpdateKind.Core => new CorePolicy(engine, settings, new CoreUpdateSettings { AdamW = adamW, KlWeight = options.KlWeight }, state),
+            _ => new FullPolicy(engine, adamW, state),
+        };
+    }
+
+    /// <summary>
+    /// Makes the run folder ready and returns the checkpoint to continue from: with --resume the folder's checkpoint
+    /// (none: a fresh start); without it the folder must be new or empty.
+    /// </summary>
+    private static Checkpoint? Prepare(TrainingOptions options)
+    {
+        var dir = options.OutDir;
+        if (File.Exists(dir)) throw new InputException($"--out {dir}: a file, not a folder");
+        bool used = Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any();
+        if (used && !options.Resume) throw new InputException($"--out {dir}: the folder is not empty (add --resume to continue the run in it)");
+        Directory.CreateDirectory(dir);
+        var checkpoint = options.Resume ? Checkpoint.Read(dir) : null;
+        if (checkpoint == null)
+            foreach (var file in new[] { MetricsFile, EvalFile }) File.Delete(Path.Combine(dir, file));
+        else if (checkpoint.Iteration > options.Iterations)
+            throw new InputException($"--iterations {options.Iterations}: the run in {dir} is already at iteration {checkpoint.Iteration}");
+        return checkpoint;
+    }
+
+    /// <summary>What must match for --resume to continue a run: everything that changes what it computes.</summary>
+    private static string Identity(TrainingOptions o) =>
+        $"model={Path.GetFullPath(o.ModelDir)};task={o.Task};advantage={o.Advantage};update={o.Update};seed={o.Seed};prompts={o.Prompts};n={o.Samples};" +
+        $"temperature={o.Temperature};max-new-tokens={o.MaxNewTokens};lr={o.EffectiveLearningRate};batch={o.BatchSize};kl={o.KlWeight};" +
+        $"eval-every={o.EvalEvery};eval-problems={o.EvalProblems};l2t={JsonSerializer.Serialize(o.L2T.Options)};cue={o.L2T.AnswerCue}";
+
+    /// <summary>The lines of <paramref name="path"/> up to iteration <paramref name="last"/>, rewritten without any later or cut-off line a killed run left.</summary>
+    private static List<T> Kept<T>(string path, int last, Func<T, int> iteration)
+    {
+        if (!File.Exists(path)) return [];
+        var kept = new List<T>();
+        foreach (var line in File.ReadLines(path))
+        {
+            T? item;
+            try { item = JsonSerializer.Deserialize<T>(line); }
+            catch (JsonException) { break; }
+            if (item == null || iteration(item) > last) break;
+            kept.Add(item);
+        }
+        var temporary = path + ".tmp";
+        File.WriteAllLines(temporary, kept.Select(k => JsonSerializer.Serialize(k)));
+        File.Move(temporary, path, overwrite: true);
+        return kept;
+    }
+
+    private static void Append<T>(TrainingOptions options, string file, List<T> lines, T line)
+    {
+        lines.Add(line);
+        using var stream = new FileStream(Path.Combine(options.OutDir, file), FileMode.Append, FileAccess.Write);
+        stream.Write(JsonSerializer.SerializeToUtf8Bytes(line));
+        stream.WriteByte((byte)'\n');
+        stream.Flush(flushToDisk: true);
+    }
+
+    /// <summary>The policy folder, written beside and renamed into place so a reader never sees half of it.</summary>
+    private static void WritePolicy(IPolicyUpdate policy, string dir)
+    {
+        var target = Path.Combine(dir, PolicyFolder);
+        var temporary = target + ".tmp";
+        if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
+        policy.WritePolicy(temporary);
+        if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+        Directory.Move(temporary, target);
+    }
+
+    private static double Share(long part, long whole) => whole == 0 ? 0 : (double)part / whole;
+
+    private static string Title(TrainingOptions o) =>
+        $"{Path.GetFileName(Path.GetFullPath(o.ModelDir))}: {o.Advantage.ToString().ToLowerInvariant()}, {o.Update.ToString().ToLowerInvariant()} update, seed {o.Seed}";
+
+    private static string Progress(IterationMetrics m, int iterations, EvalMetrics? eval) =>
+        $"iteration {m.Iteration}/{iterations}  reward {m.Reward:F3}  accuracy {m.OutcomeAccuracy:P1}  tokens {m.MeanTokens:F1}  " +
+        $"redundant {m.RedundantShare:P1}  clipped {m.AdvantageClipShare:P2}  |Δθ| {m.UpdateNorm:G3}  " +
+        $"{m.Seconds.Sample + m.Seconds.Probes + m.Seconds.Score + m.Seconds.Update:F1} s" +
+        (eval is null ? "" : $"  held-out {eval.Accuracy:P1} ({eval.MeanTokens:F1} tokens)");
+}
