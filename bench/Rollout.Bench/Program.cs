@@ -18,6 +18,34 @@ peer.SetAction(parse => PeerComparison.Run(BenchModels.Ensure(parse.GetValue(cac
     parse.GetValue(l2tOverhead) ? PeerComparison.L2TEngines : PeerComparison.Engines,
     parse.GetValue(title) ?? (parse.GetValue(l2tOverhead) ? "l2t-overhead" : "peer-e2e")));
 
+var experiment = new Command("l2t-vs-grpo", "Train every advantage mode × update kind × seed on the testbed with the same rollout budget; compare the final policies");
+var expModel = new Option<string>("--model") { Description = "Model folder to start from", DefaultValueFactory = _ => "models/arith-verbose-qwen2" };
+var methods = new Option<string[]>("--methods") { AllowMultipleArgumentsPerToken = true, Description = "Advantage modes", DefaultValueFactory = _ => ["grpo", "length", "l2t", "l2t-rtg"] };
+var updates = new Option<string[]>("--updates") { AllowMultipleArgumentsPerToken = true, Description = "Update kinds: core, full", DefaultValueFactory = _ => ["core", "full"] };
+var seeds = new Option<int[]>("--seeds") { AllowMultipleArgumentsPerToken = true, Description = "Seeds", DefaultValueFactory = _ => [1, 2, 3] };
+var iterations = new Option<int>("--iterations") { Description = "Iterations per run", DefaultValueFactory = _ => 40 };
+var prompts = new Option<int>("--prompts") { Description = "Prompts per iteration", DefaultValueFactory = _ => 16 };
+var samples = new Option<int>("--n") { Description = "Rollouts per prompt", DefaultValueFactory = _ => 8 };
+var evalEvery = new Option<int>("--eval-every") { Description = "Held-out evaluation every this many iterations", DefaultValueFactory = _ => 10 };
+var evalProblems = new Option<int>("--eval-problems") { Description = "Held-out problems per evaluation during a run", DefaultValueFactory = _ => 100 };
+var finalProblems = new Option<int>("--final-problems") { Description = "Held-out problems for the final policies", DefaultValueFactory = _ => 200 };
+var finalSamples = new Option<int>("--final-samples") { Description = "T = 1 samples per problem for pass@1", DefaultValueFactory = _ => 4 };
+var coreLr = new Option<double?>("--core-lr") { Description = "Learning rate of the core step (default: train's)" };
+var fullLr = new Option<double?>("--full-lr") { Description = "Learning rate of the full step (default: train's)" };
+var runsDir = new Option<string>("--runs") { Description = "Where the run folders go", DefaultValueFactory = _ => "bench/.runs" };
+foreach (var option in new Option[] { expModel, methods, updates, seeds, iterations, prompts, samples, evalEvery, evalProblems, finalProblems, finalSamples, coreLr, fullLr, runsDir, results })
+    experiment.Options.Add(option);
+experiment.SetAction(parse =>
+{
+    if (parse.GetValue(methods)!.FirstOrDefault(m => !Rollout.Bench.Experiment.L2TVsGrpo.IsMethod(m)) is { } badMethod)
+        throw new ArgumentException($"--methods: '{badMethod}' is not one of grpo, length, l2t, l2t-rtg");
+    if (parse.GetValue(updates)!.FirstOrDefault(u => u is not ("core" or "full")) is { } badUpdate)
+        throw new ArgumentException($"--updates: '{badUpdate}' is not one of core, full");
+    return Rollout.Bench.Experiment.L2TVsGrpo.Run(new(parse.GetValue(expModel)!, parse.GetValue(methods)!, parse.GetValue(updates)!, parse.GetValue(seeds)!,
+        parse.GetValue(iterations), parse.GetValue(prompts), parse.GetValue(samples), parse.GetValue(evalEvery), parse.GetValue(evalProblems),
+        parse.GetValue(finalProblems), parse.GetValue(finalSamples), parse.GetValue(coreLr), parse.GetValue(fullLr), parse.GetValue(runsDir)!, parse.GetValue(results)!));
+});
+
 // One measurement in this process; `peer` starts these so each engine's peak memory is its own.
 var worker = new Command("worker") { Hidden = true };
 var engine = new Option<string>("--engine") { Required = true };
@@ -39,4 +67,4 @@ worker.SetAction(parse =>
     return 0;
 });
 
-return new RootCommand("Rollout benchmarks") { peer, worker }.Parse(args).Invoke();
+return new RootCommand("Rollout benchmarks") { peer, experiment, worker }.Parse(args).Invoke();

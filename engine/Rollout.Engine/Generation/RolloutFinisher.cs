@@ -3,7 +3,6 @@ using Rollout.Engine.L2T;
 using Rollout.Engine.Model;
 using Rollout.Engine.Probes;
 using Rollout.Engine.Tokenization;
-using Rollout.Kernels.Reward;
 
 namespace Rollout.Engine.Generation;
 

@@ -2,7 +2,6 @@ using Rollout.Engine.Episodes;
 using Rollout.Engine.Generation;
 using Rollout.Engine.L2T;
 using Rollout.Kernels;
-using Rollout.Kernels.Reward;
 
 namespace Rollout.Engine.Tests.L2T;
 

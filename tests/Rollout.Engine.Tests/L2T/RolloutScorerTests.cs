@@ -1,6 +1,5 @@
 using Rollout.Engine.L2T;
 using Rollout.Kernels;
-using Rollout.Kernels.Reward;
 
 namespace Rollout.Engine.Tests.L2T;
 

@@ -89,26 +89,4 @@ public sealed class RewardMathTests
         Assert.Equal(1, EpisodeReward.Outcome(1, formatOk: true, new L2TOptions()));
         Assert.Throws<ArgumentException>(() => EpisodeReward.Compute(1, [0.1], [1, 2], new L2TOptions()));
     }
-
-    [Theory]
-    [InlineData(AnswerFormat.Hash, "so 1,200 + 34\n#### 1,234", "1234", 1)]
-    [InlineData(AnswerFormat.Hash, "#### 12\nwait, #### 13", "13", 1)]
-    [InlineData(AnswerFormat.Boxed, @"thus \boxed{\frac{1}{2}}.", @"\frac{1}{2}", 1)]
-    [InlineData(AnswerFormat.Boxed, @"\boxed{3.50}", "3.5", 1)]
-    [InlineData(AnswerFormat.AnswerColon, "Answer: $42.", "42.0", 1)]
-    [InlineData(AnswerFormat.AnswerColon, "answer: 41", "42", 0)]
-    [InlineData(AnswerFormat.Any, "no answer stated", "42", 0)]
-    [InlineData(AnswerFormat.Any, @"#### 7 but \boxed{8}", "8", 1)]
-    [InlineData(AnswerFormat.Any, "The answer: Paris", "paris", 1)]
-    public void OutcomeReward(AnswerFormat format, string completion, string reference, double expected) =>
-        Assert.Equal(expected, new AnswerExtractor(format).Score(completion, reference));
-
-    [Fact]
-    public void RegexExtractorUsesTheFirstGroup()
-    {
-        var extractor = new AnswerExtractor(AnswerFormat.Regex, @"RESULT=(\S+)");
-        Assert.Equal("-3", extractor.Extract("RESULT=1 ... RESULT=-3"));
-        Assert.Equal(1, extractor.Score("RESULT=-3.0", "-3"));
-        Assert.Throws<ArgumentException>(() => new AnswerExtractor(AnswerFormat.Regex));
-    }
 }

@@ -51,7 +51,7 @@ public static class TrainingRun
         WritePolicy(policy, options.OutDir);
     }
 
-    private static IterationMetrics Iterate(RolloutEngine engine, IPolicyUpdate policy, Rollout.Engine.Generation.L2TGeneration settings,
+    private static IterationMetrics Iterate(RolloutEngine engine, IPolicyUpdate policy, L2TGeneration settings,
         TrainingOptions options, int iteration)
     {
         var problems = TaskProblems.Train(options.Seed, iteration, options.Prompts);
@@ -94,30 +94,22 @@ public static class TrainingRun
     }
 
     /// <summary>Greedy decoding of the held-out problems with the current policy.</summary>
-    private static EvalMetrics Evaluate(RolloutEngine engine, IPolicyUpdate policy, Rollout.Engine.Generation.L2TGeneration settings,
+    private static EvalMetrics Evaluate(RolloutEngine engine, IPolicyUpdate policy, L2TGeneration settings,
         IReadOnlyList<TaskProblem> problems, TrainingOptions options, int iteration)
     {
-        // No answers: the policy's core applies, nothing is probed.
-        var prompts = engine.Encode(problems.Select(p => new Prompt(p.Id, p.Prompt, null, null, null)));
-        var rollouts = engine.Generate(prompts, new GenerationOptions
+        var result = HeldOutEvaluation.Run(engine, problems, new GenerationOptions
         {
             MaxNewTokens = options.MaxNewTokens, BatchSize = options.BatchSize, Sampling = new SamplingParams { Greedy = true },
             L2T = policy.Sampling(settings),
-        }).ToList();
-        var correct = problems.Select((p, i) => Models.Tasks.Evaluation.FinalAnswer.Extract(rollouts[i].Text) == Models.Tasks.Evaluation.FinalAnswer.Parse(p.Answer)).ToArray();
+        });
         return new EvalMetrics
         {
-            Iteration = iteration,
-            Accuracy = correct.Average(c => c ? 1.0 : 0.0),
-            MeanTokens = rollouts.Average(r => r.TokenIds.Length),
-            RedundantShare = Share(rollouts.Sum(r => RedundantTokens.Count(r, engine.Model.Tokenizer)), rollouts.Sum(r => r.TokenIds.Length)),
-            ByDifficulty = problems.Select((p, i) => (p.Difficulty, Correct: correct[i], Tokens: rollouts[i].TokenIds.Length))
-                .GroupBy(x => x.Difficulty).OrderBy(g => g.Key)
-                .ToDictionary(g => g.Key, g => new DifficultyMetrics(g.Average(x => x.Correct ? 1.0 : 0.0), g.Average(x => (double)x.Tokens))),
+            Iteration = iteration, Accuracy = result.Accuracy, MeanTokens = result.MeanTokens,
+            RedundantShare = result.RedundantShare, ByDifficulty = result.ByDifficulty,
         };
     }
 
-    private static IPolicyUpdate OpenPolicy(TrainingOptions options, RolloutEngine engine, Rollout.Engine.Generation.L2TGeneration settings, Checkpoint? checkpoint)
+    private static IPolicyUpdate OpenPolicy(TrainingOptions options, RolloutEngine engine, L2TGeneration settings, Checkpoint? checkpoint)
     {
         var state = checkpoint is null ? ((IReadOnlyList<NamedTensor>, int)?)null : (checkpoint.Tensors, checkpoint.Steps);
         var adamW = new Kernels.Update.AdamWSettings { LearningRate = options.EffectiveLearningRate };

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Rollout.Kernels.Reward;
+namespace Rollout.Engine.L2T;
 
 /// <summary>Where a completion states its final answer (spec §5).</summary>
 public enum AnswerFormat
