@@ -97,6 +97,8 @@ public sealed class DecoderSession : IDisposable
         options.AddSessionConfigEntry("session.model_external_initializers_file_folder_path",
             Path.GetDirectoryName(Path.GetFullPath(onnxPath))!);
         foreach (var (name, value) in overrides) options.AddInitializer(name, value.Value);
+        // ONNX Runtime folds constant subgraphs (each weight matrix's Transpose) from the graph's own values, not the
+        // replacements; unfolded, the Transposes fuse into the MatMuls instead, and the replacements are what runs.
         if (overrides.Count > 0) options.AddSessionConfigEntry("optimization.disable_specified_optimizers", "ConstantFolding");
         if (sharedContext != null)
         {
