@@ -4,6 +4,8 @@ using Rollout.Engine.Sampling;
 using Rollout.Engine.Tests.Support;
 using Rollout.Kernels;
 using Rollout.Models.ModelFolder;
+using Rollout.Models.Training.Decoder;
+using Rollout.Models.Training.Policy;
 using Rollout.Models.Weights;
 using Rollout.Tests;
 
@@ -61,6 +63,35 @@ public sealed class UpdateWeightsTests(EngineModels models)
         Assert.NotEqual(factorsBefore.Singular, factors.Singular);
         for (int k = 0; k < factors.Rank; k++)
             Assert.True(Math.Abs(freshFactors.Singular[k] - factors.Singular[k]) <= 1e-6 * freshFactors.Singular[0], $"σ_{k}: {factors.Singular[k]} vs {freshFactors.Singular[k]}");
+    }
+
+    [Fact]
+    public void A_full_update_on_the_engines_rollouts_goes_back_into_the_engine()
+    {
+        using var engine = RolloutEngine.Open(models.Dir("qwen2"));
+        var prompts = engine.Encode(Texts.Select((t, i) => new Prompt($"p{i}", t, null, null, null)));
+        var options = new GenerationOptions { Sampling = new SamplingParams { Temperature = 0.8 }, MaxNewTokens = 8, IgnoreEos = true, Seed = 3, SamplesPerPrompt = 2 };
+        var rollouts = engine.Generate(prompts, options).ToList();
+        var policy = new FullUpdate(DecoderParameters<float>.FromWeights(FolderWeights.Read(models.Dir("qwen2"))));
+        // Advantages of both signs stand in for scored ones.
+        var step = policy.Step(rollouts.Select((r, i) => new PolicySample(r.PromptTokenIds, r.TokenIds,
+            r.TokenIds.Select((_, t) => (i + t) % 3 == 0 ? -1f : 0.5f).ToArray())).ToList(), temperature: 0.8, learningRate: 1e-2);
+        Assert.True(step.UpdateNorm > 0);
+
+        engine.UpdateWeights(policy.Tensors);
+
+        var dir = Path.Combine(RepoPaths.NewTempDir("policy-loop"), "qwen2");
+        PolicyFolderWriter.Write(policy.Parameters.ToWeights(), models.Dir("qwen2"), dir);
+        using var fresh = RolloutEngine.Open(dir);
+        var expected = fresh.Generate(prompts, options).ToList();
+        var actual = engine.Generate(prompts, options).ToList();
+        // The same seed samples other tokens (or at least other log-probabilities) from the updated weights.
+        Assert.NotEqual(rollouts.SelectMany(r => r.Logprobs), actual.SelectMany(r => r.Logprobs));
+        for (int i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(expected[i].TokenIds, actual[i].TokenIds);
+            for (int t = 0; t < expected[i].Logprobs.Length; t++) Assert.Equal(expected[i].Logprobs[t], actual[i].Logprobs[t], 1e-5);
+        }
     }
 
     [Fact]

@@ -8,7 +8,7 @@ namespace Rollout.Models.Training.Policy;
 /// <summary>
 /// The <c>full</c> update of L2T-SPEC §6: every weight of the model moves along the policy gradient of
 /// loss = −(1/N) Σ_t A_t log π(z_t) over a batch's N completion tokens, π = softmax(logits / τ) at the sampling
-/// temperature, with AdamW. Its weights then go to the engine (<see cref="DecoderParameters{T}.ToWeights"/>).
+/// temperature, with AdamW. Its weights then go to the engine (<see cref="Tensors"/>) or a folder (<see cref="DecoderParameters{T}.ToWeights"/>).
 /// </summary>
 public sealed class FullUpdate
 {
@@ -27,6 +27,9 @@ public sealed class FullUpdate
         _clipNorm = options.ClipNorm;
         Optimizer = new AdamW<float>(parameters.All, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
     }
+
+    /// <summary>The current weights by checkpoint name, the live arrays (no copy): what <c>RolloutEngine.UpdateWeights</c> takes, and copies.</summary>
+    public IReadOnlyDictionary<string, float[]> Tensors => Parameters.All.ToDictionary(p => p.Name, p => p.Value);
 
     /// <param name="temperature">The temperature the completions were sampled at; 1 for greedy.</param>
     public FullUpdateStep Step(IReadOnlyList<PolicySample> samples, double temperature, double learningRate)
