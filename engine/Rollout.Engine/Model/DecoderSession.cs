@@ -124,8 +124,8 @@ public sealed class DecoderSession : IDisposable
     private TensorMemory KvMemoryOf(InferenceSession session) =>
         Device == ExecutionDevice.Cuda && _sharedContext == null ? new CudaTensorMemory(session, 0) : TensorMemory.Host;
 
-    /// <summary>The initializers replaced so far (<see cref="UpdateWeights"/>), by name; the graph's own values hold for the rest.</summary>
-    public IReadOnlyDictionary<string, float[]> WeightOverrides => _overrides.ToDictionary(o => o.Key, o => o.Value.Data);
+    /// <summary>The initializers replaced so far (<see cref="UpdateWeights"/>), by name; the graph's own values hold for the rest. The session reads these arrays: internal, so no caller writes into them.</summary>
+    internal IReadOnlyDictionary<string, float[]> WeightOverrides => _overrides.ToDictionary(o => o.Key, o => o.Value.Data);
 
     /// <summary>
     /// Runs on new weights from now on: the session is re-created over the same edited graph with <paramref name="tensors"/>
