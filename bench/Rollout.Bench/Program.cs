@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Rollout.Bench.Peer;
+using Rollout.Bench.Swap;
 
 var peer = new Command("peer", "End-to-end comparison with ONNX Runtime GenAI (greedy, alternating runs, one process per run)");
 var models = new Option<string[]>("--models") { AllowMultipleArgumentsPerToken = true, Description = $"Bench models to run ({string.Join(", ", BenchModels.All.Select(m => m.Name).Append(BenchModels.ArithTask))})", DefaultValueFactory = _ => BenchModels.All.Select(m => m.Name).ToArray() };
@@ -46,6 +47,13 @@ experiment.SetAction(parse =>
         parse.GetValue(finalProblems), parse.GetValue(finalSamples), parse.GetValue(coreLr), parse.GetValue(fullLr), parse.GetValue(runsDir)!, parse.GetValue(results)!));
 });
 
+var swap = new Command("swap", "Times a full weight update's swap into the engine, and generation before and after it");
+var swapModels = new Option<string[]>("--models") { AllowMultipleArgumentsPerToken = true, Description = "Bench models to run", DefaultValueFactory = _ => [BenchModels.ArithTask, "mid-llama-40M"] };
+var swapResults = new Option<string>("--results") { Description = "Folder for the figures", DefaultValueFactory = _ => "bench/results" };
+var swapCache = new Option<string>("--cache") { Description = "Where the bench models are written", DefaultValueFactory = _ => "bench/.models" };
+swap.Options.Add(swapModels); swap.Options.Add(swapResults); swap.Options.Add(swapCache);
+swap.SetAction(parse => WeightSwapBench.Run(BenchModels.Ensure(parse.GetValue(swapCache)!, parse.GetValue(swapModels)!), parse.GetValue(swapResults)!));
+
 // One measurement in this process; `peer` starts these so each engine's peak memory is its own.
 var worker = new Command("worker") { Hidden = true };
 var engine = new Option<string>("--engine") { Required = true };
@@ -67,4 +75,4 @@ worker.SetAction(parse =>
     return 0;
 });
 
-return new RootCommand("Rollout benchmarks") { peer, experiment, worker }.Parse(args).Invoke();
+return new RootCommand("Rollout benchmarks") { peer, experiment, swap, worker }.Parse(args).Invoke();

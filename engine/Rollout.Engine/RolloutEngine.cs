@@ -77,6 +77,20 @@ public sealed class RolloutEngine : IDisposable
         return _l2t = L2TRuntime.Create(settings, _accelerator, factors);
     }
 
+    /// <summary>
+    /// Samples from new weights from now on (the role of vLLM's weight sync in a trainer loop): <paramref name="tensors"/>
+    /// replace the graph's initializers of those names (float32, row-major; shapes checked against the graph). Not while
+    /// a <see cref="Generate"/> enumeration is in progress. Returns how long the swap took.
+    /// </summary>
+    public TimeSpan UpdateWeights(IReadOnlyDictionary<string, float[]> tensors)
+    {
+        var took = _session.UpdateWeights(tensors);
+        // The head's factors (and the runtime built on them) came from the old weights; the next L2T call factors the new head.
+        _l2t?.Dispose();
+        _l2t = null;
+        return took;
+    }
+
     private static bool SameHeadFactors(L2TOptions a, L2TOptions b) =>
         a.Rank == b.Rank && a.SvdOversampling == b.SvdOversampling && a.SvdPowerIterations == b.SvdPowerIterations && a.SvdSeed == b.SvdSeed;
 

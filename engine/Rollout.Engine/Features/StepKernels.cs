@@ -52,13 +52,13 @@ public sealed class StepKernels : IDisposable
         }
     }
 
-    /// <summary>Reads the head from the session's graph and factors it (seeded, so the same model always gets the same U_r, V_r).</summary>
+    /// <summary>Reads the head the session runs with (its graph's, or a replacement) and factors it (seeded, so the same model always gets the same U_r, V_r).</summary>
     public static HeadFactors FactorHead(AcceleratorHost host, DecoderSession session, string onnxPath, L2TOptions options)
     {
         int vocab = session.VocabSize, width = session.Config.Hidden;
         if (options.Rank < 1 || options.Rank > Math.Min(vocab, width))
             throw new InputException($"--rank must be between 1 and min(V, d) = {Math.Min(vocab, width)} (got {options.Rank})");
-        var head = HeadWeights.Read(onnxPath, vocab, width);
+        var head = HeadWeights.Read(onnxPath, vocab, width, session.WeightOverrides);
         using var headBuffer = host.Accelerator.Allocate1D(head);
         return RandomizedSvd.Compute(host, headBuffer.View, vocab, width, options.Rank,
             options.SvdOversampling, options.SvdPowerIterations, options.SvdSeed);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -13,18 +14,26 @@ public enum ExecutionDevice { Cpu, Cuda }
 /// <summary>
 /// One ONNX Runtime session over a decoder-with-past graph: feeds token ids, the attention
 /// mask, positions and the KV cache, and returns logits, the final hidden states and the new cache.
+/// Its weights can be replaced (<see cref="UpdateWeights"/>): the session is then re-created over the same edited graph.
 /// </summary>
 public sealed class DecoderSession : IDisposable
 {
-    private readonly InferenceSession _session;
+    private InferenceSession _session;
     private readonly RunOptions _runOptions = new();
     private readonly SharedCudaContext? _sharedContext;
+    private readonly string _onnxPath;
+    /// <summary>The edited graph, kept while the session lives so new weights need no second edit.</summary>
+    private readonly EditedModel _edited;
+    /// <summary>The graph's initializers: shape and element type, what replacements are checked against.</summary>
+    private readonly Dictionary<string, (long[] Dims, int DataType)> _initializers;
+    /// <summary>Replaced initializers: ONNX Runtime reads them in place, so they live as long as the session they went into.</summary>
+    private Dictionary<string, (float[] Data, OrtValue Value)> _overrides = new();
 
     public ModelConfig Config { get; }
     public ExecutionDevice Device { get; }
 
     /// <summary>Where this session's KV cache lives: the host, or the CUDA device for a CUDA session.</summary>
-    public TensorMemory KvMemory { get; }
+    public TensorMemory KvMemory { get; private set; }
     public DecoderSignature Signature { get; }
     public OutputHead Head { get; }
     public int VocabSize { get; }
@@ -36,13 +45,16 @@ public sealed class DecoderSession : IDisposable
     public bool CanWriteIntoTargets => Signature.LogitsType == TensorElementType.Float && HiddenStatesType == TensorElementType.Float;
 
     private DecoderSession(InferenceSession session, ModelConfig config, DecoderSignature signature, OutputHead head,
-        ExecutionDevice device, SharedCudaContext? sharedContext)
+        ExecutionDevice device, SharedCudaContext? sharedContext, string onnxPath, EditedModel edited,
+        Dictionary<string, (long[] Dims, int DataType)> initializers)
     {
         _session = session;
         _sharedContext = sharedContext;
+        _onnxPath = onnxPath;
+        _edited = edited;
+        _initializers = initializers;
         Device = device;
-        // A CUDA session keeps its cache on the device; one on ILGPU's context (the shared path) keeps it on the host.
-        KvMemory = device == ExecutionDevice.Cuda && sharedContext == null ? new CudaTensorMemory(session, 0) : TensorMemory.Host;
+        KvMemory = KvMemoryOf(session);
         Config = config;
         Signature = signature;
         Head = head;
@@ -59,16 +71,35 @@ public sealed class DecoderSession : IDisposable
     {
         if (sharedContext != null && device != ExecutionDevice.Cuda)
             throw new ArgumentException("a shared CUDA context needs ExecutionDevice.Cuda", nameof(sharedContext));
-        var (edited, head) = WithHiddenStatesOutput(onnxPath);
-        using var _ = edited;
-        // The parsed graph is garbage now; collect it, and give its memory back to the system, before ONNX Runtime
-        // makes its own copy of the weights (peak memory).
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        var (edited, head, initializers) = WithHiddenStatesOutput(onnxPath);
+        try
+        {
+            // The parsed graph is garbage now; collect it, and give its memory back to the system, before ONNX Runtime
+            // makes its own copy of the weights (peak memory).
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            var session = CreateSession(edited, onnxPath, device, sharedContext, new Dictionary<string, (float[], OrtValue)>());
+            try
+            {
+                return new DecoderSession(session, config, DecoderSignature.Read(session, config, onnxPath), head, device, sharedContext,
+                    onnxPath, edited, initializers);
+            }
+            catch { session.Dispose(); throw; }
+        }
+        catch { edited.Dispose(); throw; }
+    }
 
-        var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+    /// <param name="overrides">Initializers ONNX Runtime takes from these values instead of the graph.</param>
+    private static InferenceSession CreateSession(EditedModel edited, string onnxPath, ExecutionDevice device,
+        SharedCudaContext? sharedContext, IReadOnlyDictionary<string, (float[] Data, OrtValue Value)> overrides)
+    {
+        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         // The edited graph is loaded from memory, so external weights are looked up beside the original file.
         options.AddSessionConfigEntry("session.model_external_initializers_file_folder_path",
             Path.GetDirectoryName(Path.GetFullPath(onnxPath))!);
+        foreach (var (name, value) in overrides) options.AddInitializer(name, value.Value);
+        // ONNX Runtime folds constant subgraphs (each weight matrix's Transpose) from the graph's own values, not the
+        // replacements; unfolded, the Transposes fuse into the MatMuls instead, and the replacements are what runs.
+        if (overrides.Count > 0) options.AddSessionConfigEntry("optimization.disable_specified_optimizers", "ConstantFolding");
         if (sharedContext != null)
         {
             try { sharedContext.AppendExecutionProvider(options); }
@@ -84,16 +115,70 @@ public sealed class DecoderSession : IDisposable
         InferenceSession session;
         try { session = edited.Bytes != null ? new InferenceSession(edited.Bytes, options) : new InferenceSession(edited.Path!, options); }
         catch (OnnxRuntimeException e) { throw new InputException($"{onnxPath}: ONNX Runtime cannot load the model ({FirstLine(e.Message)})"); }
+        try { sharedContext?.VerifySameContext(session); }
+        catch { session.Dispose(); throw; }
+        return session;
+    }
+
+    /// <summary>A CUDA session keeps its cache on the device; one on ILGPU's context (the shared path) keeps it on the host.</summary>
+    private TensorMemory KvMemoryOf(InferenceSession session) =>
+        Device == ExecutionDevice.Cuda && _sharedContext == null ? new CudaTensorMemory(session, 0) : TensorMemory.Host;
+
+    /// <summary>The initializers replaced so far (<see cref="UpdateWeights"/>), by name; the graph's own values hold for the rest. The session reads these arrays: internal, so no caller writes into them.</summary>
+    internal IReadOnlyDictionary<string, float[]> WeightOverrides => _overrides.ToDictionary(o => o.Key, o => o.Value.Data);
+
+    /// <summary>
+    /// Runs on new weights from now on: the session is re-created over the same edited graph with <paramref name="tensors"/>
+    /// (float32, row-major, keyed by initializer name: a graph this project wrote names them as the checkpoint) in place
+    /// of the graph's initializers, on top of earlier replacements; no file is written. The values are copied. KV caches of
+    /// the old weights must not be fed to the new session. Returns how long the swap took.
+    /// </summary>
+    public TimeSpan UpdateWeights(IReadOnlyDictionary<string, float[]> tensors)
+    {
+        var clock = Stopwatch.StartNew();
+        foreach (var (name, data) in tensors) CheckReplacement(name, data);
+        var added = new List<OrtValue>();
+        InferenceSession session;
+        var overrides = new Dictionary<string, (float[] Data, OrtValue Value)>(_overrides);
         try
         {
-            sharedContext?.VerifySameContext(session);
-            return new DecoderSession(session, config, DecoderSignature.Read(session, config, onnxPath), head, device, sharedContext);
+            foreach (var (name, data) in tensors)
+            {
+                var copy = (float[])data.Clone();
+                var value = OrtValue.CreateTensorValueFromMemory(copy, _initializers[name].Dims);
+                added.Add(value);
+                overrides[name] = (copy, value);
+            }
+            session = CreateSession(_edited, _onnxPath, Device, _sharedContext, overrides);
         }
-        catch { session.Dispose(); throw; }
+        catch
+        {
+            foreach (var value in added) value.Dispose();
+            throw;
+        }
+        var replaced = _overrides.Where(o => tensors.ContainsKey(o.Key)).Select(o => o.Value.Value).ToList();
+        (KvMemory as IDisposable)?.Dispose();
+        _session.Dispose();
+        foreach (var value in replaced) value.Dispose();
+        _session = session;
+        _overrides = overrides;
+        KvMemory = KvMemoryOf(session);
+        return clock.Elapsed;
+    }
+
+    private void CheckReplacement(string name, float[] data)
+    {
+        if (!_initializers.TryGetValue(name, out var tensor))
+            throw new InputException($"{_onnxPath}: no initializer named '{name}' to replace");
+        if (tensor.DataType != (int)TensorProto.Types.DataType.Float)
+            throw new InputException($"{_onnxPath}: initializer '{name}' is stored as {(TensorProto.Types.DataType)tensor.DataType}; only float32 initializers can be replaced");
+        long count = tensor.Dims.Aggregate(1L, (a, d) => a * d);
+        if (data.Length != count)
+            throw new InputException($"{_onnxPath}: initializer '{name}' is [{string.Join(", ", tensor.Dims)}] ({count} values), the replacement has {data.Length}");
     }
 
     /// <summary>The model with the output head's input added as a graph output and, where it can, positions selected in front of the head; serialized again.</summary>
-    private static (EditedModel Model, OutputHead Head) WithHiddenStatesOutput(string onnxPath)
+    private static (EditedModel Model, OutputHead Head, Dictionary<string, (long[] Dims, int DataType)> Initializers) WithHiddenStatesOutput(string onnxPath)
     {
         if (!File.Exists(onnxPath)) throw new InputException($"{onnxPath}: ONNX model not found");
         ModelProto model;
@@ -108,14 +193,16 @@ public sealed class DecoderSession : IDisposable
         try { head = OutputHead.Find(model.Graph).SelectPositions(model.Graph); }
         catch (FormatException e) { throw new InputException($"{onnxPath}: cannot find the output head: {e.Message}"); }
         head.ExposeHiddenStates(model.Graph);
-        return (EditedModel.Of(model), head);
+        var initializers = model.Graph.Initializer.ToDictionary(t => t.Name, t => (t.Dims.ToArray(), t.DataType));
+        return (EditedModel.Of(model), head, initializers);
     }
 
     /// <summary>
     /// The edited graph as ONNX Runtime loads it. Weights inside the graph go through a temporary file, written as a
     /// stream, so no second in-memory copy of them (a serialized byte array) lives while ONNX Runtime reads its own;
     /// a graph whose weights are in external files is small and goes as bytes, its weights found beside the
-    /// original through the session option.
+    /// original through the session option. Either is kept until the session is disposed: new weights re-create the
+    /// session from it.
     /// </summary>
     private sealed class EditedModel : IDisposable
     {
@@ -142,7 +229,7 @@ public sealed class DecoderSession : IDisposable
             }
         }
 
-        /// <summary>Removes the temporary file: ONNX Runtime has read it by the time the session exists.</summary>
+        /// <summary>Removes the temporary file, with the session that may be re-created from it.</summary>
         public void Dispose()
         {
             if (Path != null) Directory.Delete(System.IO.Path.GetDirectoryName(Path)!, recursive: true);
@@ -233,6 +320,8 @@ public sealed class DecoderSession : IDisposable
         (KvMemory as IDisposable)?.Dispose();
         _runOptions.Dispose();
         _session.Dispose();
+        foreach (var (_, value) in _overrides.Values) value.Dispose();
+        _edited.Dispose();
     }
 
     private static string FirstLine(string message) => message.Split('\n')[0].Trim();

@@ -1,4 +1,5 @@
 namespace Rollout.Models.Training;
 
 /// <summary>Prompt and completion tokens of one example; the loss covers the tokens from <see cref="PromptLength"/> on.</summary>
-public sealed record TrainingSequence(int[] Tokens, int PromptLength);
+/// <param name="CompletionWeights">Each completion token's weight in the loss (a policy update's advantages); null weighs every token 1.</param>
+public sealed record TrainingSequence(int[] Tokens, int PromptLength, float[]? CompletionWeights = null);

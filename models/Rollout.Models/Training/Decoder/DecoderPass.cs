@@ -6,7 +6,7 @@ namespace Rollout.Models.Training.Decoder;
 public sealed class DecoderPass<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public required TokenBatch Batch { get; init; }
-    /// <summary>Mean cross-entropy over the completion tokens (0 when the batch has none).</summary>
+    /// <summary>Cross-entropy over the completion tokens, weighted by <see cref="TokenBatch.Weights"/>, divided by their count (0 when the batch has none).</summary>
     public required double Loss { get; init; }
     public required T[] Logits { get; init; }
     internal LayerActivations<T>[] Layers { get; init; } = null!;

@@ -6,7 +6,7 @@ namespace Rollout.Models.Training.Decoder;
 
 /// <summary>
 /// Forward and backward of a Llama / Qwen2 decoder over packed batches: RMSNorm, RoPE (rotate_half),
-/// grouped-query causal attention, SwiGLU MLP, tied or untied head, cross-entropy on completion tokens.
+/// grouped-query causal attention, SwiGLU MLP, tied or untied head, (weighted) cross-entropy on completion tokens.
 /// Works in float32 for training and float64 for gradient checks.
 /// </summary>
 public sealed class TrainableDecoder<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -25,7 +25,8 @@ public sealed class TrainableDecoder<T> where T : unmanaged, IFloatingPointIeee7
         (_d, _qWidth, _kvWidth, _ff, _vocab) = (c.Hidden, c.Heads * c.HeadDim, c.KvHeads * c.HeadDim, c.Intermediate, c.VocabSize);
     }
 
-    public DecoderPass<T> Forward(TokenBatch batch)
+    /// <param name="temperature">τ of the loss's softmax(logits / τ): 1 for supervised training, the sampling temperature for a policy update.</param>
+    public DecoderPass<T> Forward(TokenBatch batch, double temperature = 1)
     {
         var c = Parameters.Config;
         int rows = batch.Rows;
@@ -71,7 +72,7 @@ public sealed class TrainableDecoder<T> where T : unmanaged, IFloatingPointIeee7
         var logits = new T[rows * _vocab];
         Linear.Forward(finalNormed, Parameters.Head, null, logits, rows);
         var dLogits = new T[rows * _vocab];
-        double loss = CrossEntropy.LossAndGradient(logits, batch.Targets, rows, _vocab, dLogits);
+        double loss = CrossEntropy.LossAndGradient(logits, batch.Targets, batch.Weights, temperature, rows, _vocab, dLogits);
         return new DecoderPass<T>
         {
             Batch = batch, Loss = loss, Logits = logits, Layers = layers, ProbOffsets = probOffsets,

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Rollout.Engine;
 
 namespace Rollout.Models.Training.Optimization;
 
@@ -28,5 +29,32 @@ public sealed class AdamW<T>(IReadOnlyList<Parameter<T>> parameters, double beta
                 w[j] = w[j] * decay - stepSize * m[j] / (T.Sqrt(v[j] * invC2) + eps);
             }
         });
+    }
+
+    /// <summary>A copy of the moments and step count, so a run can checkpoint and later resume exactly where it was.</summary>
+    public AdamWState<T> ExportState() =>
+        new(_step, _m.Select(m => (T[])m.Clone()).ToArray(), _v.Select(v => (T[])v.Clone()).ToArray());
+
+    /// <summary>Continues from an exported state (copied in); it must belong to parameters of the same shapes, in the same order.</summary>
+    public void ImportState(AdamWState<T> state)
+    {
+        if (state.Step < 0) throw new InputException($"optimizer state: step count {state.Step} is negative");
+        CheckMoments(state.FirstMoments, "first");
+        CheckMoments(state.SecondMoments, "second");
+        for (int i = 0; i < _m.Length; i++)
+        {
+            state.FirstMoments[i].CopyTo(_m[i], 0);
+            state.SecondMoments[i].CopyTo(_v[i], 0);
+        }
+        _step = state.Step;
+    }
+
+    private void CheckMoments(T[][] moments, string which)
+    {
+        if (moments.Length != _m.Length)
+            throw new InputException($"optimizer state: {moments.Length} {which}-moment tensors, the model has {_m.Length} parameters");
+        for (int i = 0; i < _m.Length; i++)
+            if (moments[i].Length != _m[i].Length)
+                throw new InputException($"optimizer state: {which} moment of '{parameters[i].Name}' has {moments[i].Length} values, the parameter {_m[i].Length}");
     }
 }

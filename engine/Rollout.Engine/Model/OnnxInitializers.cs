@@ -1,0 +1,71 @@
+using System.Runtime.InteropServices;
+using Onnx;
+using Rollout.Engine.Features;
+
+namespace Rollout.Engine.Model;
+
+/// <summary>
+/// The initializers (weights) of an ONNX model file, read one at a time by name without loading the rest: inline
+/// (raw_data or packed float_data) or external data beside the model; float16 is widened to float32.
+/// </summary>
+public sealed class OnnxInitializers
+{
+    private readonly GraphOutline _outline;
+    private readonly Dictionary<string, TensorProto> _tensors;
+
+    public string OnnxPath { get; }
+
+    private OnnxInitializers(string onnxPath, GraphOutline outline)
+    {
+        OnnxPath = onnxPath;
+        _outline = outline;
+        _tensors = outline.Graph.Initializer.ToDictionary(t => t.Name);
+    }
+
+    public static OnnxInitializers Open(string onnxPath)
+    {
+        if (!File.Exists(onnxPath)) throw new InputException($"{onnxPath}: ONNX model not found");
+        try { return new OnnxInitializers(onnxPath, GraphOutline.Read(onnxPath)); }
+        catch (InvalidDataException e) { throw new InputException($"{onnxPath}: not an ONNX model ({e.Message})"); }
+    }
+
+    /// <summary>The graph's nodes and inputs, and its initializers without their data.</summary>
+    internal GraphProto Graph => _outline.Graph;
+
+    public IReadOnlyCollection<string> Names => _tensors.Keys;
+
+    public bool Contains(string name) => _tensors.ContainsKey(name);
+
+    public long[] Shape(string name) => Tensor(name).Dims.ToArray();
+
+    /// <summary>Whether the initializer is stored as float32 (else it is widened on reading, or cannot be read).</summary>
+    public bool IsFloat32(string name) => Tensor(name).DataType == (int)TensorProto.Types.DataType.Float;
+
+    /// <summary>The initializer's values, row-major, as float32.</summary>
+    public float[] Read(string name)
+    {
+        var tensor = Tensor(name);
+        byte[] raw;
+        if (tensor.DataLocation == TensorProto.Types.DataLocation.External)
+        {
+            var info = tensor.ExternalData.ToDictionary(e => e.Key, e => e.Value);
+            long offset = info.TryGetValue("offset", out var o) ? long.Parse(o) : 0;
+            using var file = File.OpenRead(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(OnnxPath))!, info["location"]));
+            long length = info.TryGetValue("length", out var l) ? long.Parse(l) : file.Length - offset;
+            raw = new byte[length];
+            file.Position = offset;
+            file.ReadExactly(raw);
+        }
+        else raw = _outline.InlineBytes(OnnxPath, name) ?? throw new InputException($"{OnnxPath}: initializer '{name}' has no data");
+
+        return (TensorProto.Types.DataType)tensor.DataType switch
+        {
+            TensorProto.Types.DataType.Float => MemoryMarshal.Cast<byte, float>(raw).ToArray(),
+            TensorProto.Types.DataType.Float16 => MemoryMarshal.Cast<byte, Half>(raw).ToArray().Select(h => (float)h).ToArray(),
+            var other => throw new InputException($"{OnnxPath}: initializer '{name}' has element type {other}, expected float or float16"),
+        };
+    }
+
+    private TensorProto Tensor(string name) =>
+        _tensors.TryGetValue(name, out var t) ? t : throw new InputException($"{OnnxPath}: no initializer named '{name}'");
+}

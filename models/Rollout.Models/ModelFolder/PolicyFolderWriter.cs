@@ -1,0 +1,38 @@
+using Rollout.Engine;
+using Rollout.Models.Onnx;
+using Rollout.Models.Weights;
+
+namespace Rollout.Models.ModelFolder;
+
+/// <summary>
+/// Writes updated weights (a policy after training steps) as a complete model folder beside the one they came from:
+/// the graph is written from the weights, everything else (config, generation config, tokenizer) is the source
+/// folder's, so <c>generate</c>, <c>eval</c> and <c>score</c> open it like the source.
+/// </summary>
+public static class PolicyFolderWriter
+{
+    /// <summary>The source files that describe the model rather than its weights, copied as they are where present.</summary>
+    private static readonly string[] CopiedFiles =
+    [
+        "config.json", "generation_config.json", "genai_config.json", "tokenizer.json", "tokenizer_config.json",
+        "vocab.json", "merges.txt", "special_tokens_map.json", "added_tokens.json", "chat_template.jinja",
+    ];
+
+    /// <param name="weights">Tensors of the source model's shapes; the source's config.json describes them.</param>
+    public static void Write(ModelWeights weights, string sourceDir, string outDir, DecoderExportOptions? options = null)
+    {
+        var source = Engine.Model.ModelFolder.Open(sourceDir);
+        if (ModelWeights.FindProblem(source.Config, weights.Tensors) is string problem)
+            throw new InputException($"{sourceDir}: the weights do not fit this model ({problem})");
+        if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
+            throw new InputException($"{outDir}: output folder exists and is not empty");
+        // The graph follows the source's configuration (rotary theta, norm epsilon, ...), as the copied config.json says.
+        var policy = new ModelWeights(source.Config, weights.Tensors);
+        ModelFolderWriter.Write(policy, outDir, options ?? new DecoderExportOptions(), (int)source.PadTokenId, generationConfig: null);
+        foreach (var file in CopiedFiles)
+        {
+            var from = Path.Combine(sourceDir, file);
+            if (File.Exists(from)) File.Copy(from, Path.Combine(outDir, file), overwrite: true);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using Rollout.Engine.Model;
+using Rollout.Engine.Tests.Support;
+using Rollout.Models.ModelFolder;
+using Rollout.Models.Weights;
+using Rollout.Tests;
+
+namespace Rollout.Engine.Tests.Model;
+
+[Collection(EngineModelsCollection.Name)]
+public sealed class DecoderSessionWeightsTests(EngineModels models)
+{
+    [Theory]
+    [InlineData("llama")]
+    [InlineData("qwen2")]
+    public void Logits_after_new_weights_equal_those_of_a_folder_written_with_them(string arch)
+    {
+        var weights = RandomWeights.Create(models.Weights(arch).Config, seed: EngineModels.Seed + 2);
+        var policyDir = Path.Combine(RepoPaths.NewTempDir("policy-session"), arch);
+        PolicyFolderWriter.Write(weights, models.Dir(arch), policyDir);
+        using var updated = ModelFolder.Open(models.Dir(arch)).OpenSession();
+        using var fresh = ModelFolder.Open(policyDir).OpenSession();
+
+        updated.UpdateWeights(weights.Tensors.ToDictionary(t => t.Key, t => t.Value.Data));
+
+        int[] tokens = [5, 17, 200, 33, 9];
+        float[] Logits(DecoderSession session)
+        {
+            using var empty = KvCache.Empty(session.Signature, 1);
+            using var step = session.Run(tokens.Select(t => (long)t).ToArray(), tokens.Select(_ => 1L).ToArray(),
+                Enumerable.Range(0, tokens.Length).Select(i => (long)i).ToArray(), tokens.Length, empty, withHiddenStates: false);
+            using var present = step.Present;
+            return step.AllLogits.ToArray();
+        }
+        var expected = Logits(fresh);
+        var actual = Logits(updated);
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5, $"logit {i}: {actual[i]} vs {expected[i]}");
+    }
+}
