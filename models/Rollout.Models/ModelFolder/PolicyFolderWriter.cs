@@ -18,18 +18,21 @@ public static class PolicyFolderWriter
         "vocab.json", "merges.txt", "special_tokens_map.json", "added_tokens.json", "chat_template.jinja",
     ];
 
-    /// <param name="weights">Tensors of the source model's shapes; the source's config.json describes them.</param>
+    /// <param name="weights">Tensors of the source model's shapes; the source's config.json describes them, except that a
+    /// tied head may have come untied (a head core baked into the head alone): then config.json says so.</param>
     public static void Write(ModelWeights weights, string sourceDir, string outDir, DecoderExportOptions? options = null)
     {
         var source = Engine.Model.ModelFolder.Open(sourceDir);
-        if (ModelWeights.FindProblem(source.Config, weights.Tensors) is string problem)
+        bool untied = source.Config.TieWordEmbeddings && !weights.Config.TieWordEmbeddings;
+        // The graph follows the source's configuration (rotary theta, norm epsilon, ...), as the copied config.json says.
+        var config = untied ? source.Config with { TieWordEmbeddings = false } : source.Config;
+        if (ModelWeights.FindProblem(config, weights.Tensors) is string problem)
             throw new InputException($"{sourceDir}: the weights do not fit this model ({problem})");
         if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
             throw new InputException($"{outDir}: output folder exists and is not empty");
-        // The graph follows the source's configuration (rotary theta, norm epsilon, ...), as the copied config.json says.
-        var policy = new ModelWeights(source.Config, weights.Tensors);
+        var policy = new ModelWeights(config, weights.Tensors);
         ModelFolderWriter.Write(policy, outDir, options ?? new DecoderExportOptions(), (int)source.PadTokenId, generationConfig: null);
-        foreach (var file in CopiedFiles)
+        foreach (var file in CopiedFiles.Where(f => !(untied && f == "config.json")))
         {
             var from = Path.Combine(sourceDir, file);
             if (File.Exists(from)) File.Copy(from, Path.Combine(outDir, file), overwrite: true);

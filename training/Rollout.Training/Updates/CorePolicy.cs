@@ -2,6 +2,8 @@ using Rollout.Engine;
 using Rollout.Engine.Generation;
 using Rollout.Kernels.Runtime;
 using Rollout.Kernels.Svd;
+using Rollout.Models.ModelFolder;
+using Rollout.Models.Weights;
 
 namespace Rollout.Training.Updates;
 
@@ -37,8 +39,8 @@ public sealed class CorePolicy : IPolicyUpdate
     public void WritePolicy(string folder)
     {
         var factors = _engine.HeadFactors(_settings);
-        PolicyFolder.Write(_engine.Model.Path, folder, weights =>
-            weights.WithOutputHead(HeadBake.Apply(weights.OutputHead.Data, factors, _update.Core)));
+        var weights = FolderWeights.Read(_engine.Model.Path);
+        PolicyFolderWriter.Write(weights.WithOutputHead(HeadBake.Apply(weights.OutputHead.Data, factors, _update.Core)), _engine.Model.Path, folder);
     }
 
     public void Dispose() => _host.Dispose();
