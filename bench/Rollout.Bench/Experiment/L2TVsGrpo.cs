@@ -29,6 +29,8 @@ public static class L2TVsGrpo
         [property: JsonPropertyName("pass_at_1")] double PassAt1,
         [property: JsonPropertyName("mean_tokens")] double MeanTokens,
         [property: JsonPropertyName("redundant_share")] double RedundantShare,
+        [property: JsonPropertyName("sampled_mean_tokens")] double SampledMeanTokens,
+        [property: JsonPropertyName("sampled_redundant_share")] double SampledRedundantShare,
         [property: JsonPropertyName("by_difficulty")] IReadOnlyDictionary<int, DifficultyMetrics> ByDifficulty);
 
     public sealed record RunResult(
@@ -39,7 +41,15 @@ public static class L2TVsGrpo
         [property: JsonPropertyName("rollouts")] int Rollouts,
         [property: JsonPropertyName("seconds")] double Seconds,
         [property: JsonPropertyName("final")] Final Final,
-        [property: JsonPropertyName("curve")] IReadOnlyList<EvalMetrics> Curve);
+        [property: JsonPropertyName("curve")] IReadOnlyList<EvalMetrics> Curve,
+        [property: JsonPropertyName("train_curve")] IReadOnlyList<TrainPoint> TrainCurve);
+
+    /// <summary>An iteration's training rollouts (T = 1): their accuracy and length.</summary>
+    public sealed record TrainPoint(
+        [property: JsonPropertyName("iteration")] int Iteration,
+        [property: JsonPropertyName("outcome_accuracy")] double OutcomeAccuracy,
+        [property: JsonPropertyName("mean_tokens")] double MeanTokens,
+        [property: JsonPropertyName("redundant_share")] double RedundantShare);
 
     public static int Run(Settings s)
     {
@@ -66,7 +76,9 @@ public static class L2TVsGrpo
                     var seconds = started.Elapsed.TotalSeconds;
                     var final = FinalOf(Path.Combine(dir, TrainingRun.PolicyFolder), heldOut, s);
                     var curve = File.ReadLines(Path.Combine(dir, TrainingRun.EvalFile)).Select(l => JsonSerializer.Deserialize<EvalMetrics>(l)!).ToList();
-                    runs.Add(new RunResult(method, update, seed, s.Iterations, s.Iterations * s.Prompts * s.Samples, seconds, final, curve));
+                    var train = File.ReadLines(Path.Combine(dir, TrainingRun.MetricsFile)).Select(l => JsonSerializer.Deserialize<IterationMetrics>(l)!)
+                        .Select(m => new TrainPoint(m.Iteration, m.OutcomeAccuracy, m.MeanTokens, m.RedundantShare)).ToList();
+                    runs.Add(new RunResult(method, update, seed, s.Iterations, s.Iterations * s.Prompts * s.Samples, seconds, final, curve, train));
                     Console.Error.WriteLine($"{method,-8} {update,-4} seed {seed}: greedy {final.Accuracy:P1}, pass@1 {final.PassAt1:P1}, " +
                         $"{final.MeanTokens:F1} tokens, redundant {final.RedundantShare:P1} ({seconds:F0} s)");
                 }
@@ -87,7 +99,7 @@ public static class L2TVsGrpo
 
     public static bool IsMethod(string name) => AdvantageNames.ContainsKey(name);
 
-    /// <summary>A policy folder on the held-out problems: greedy accuracy and length, and pass@1 over T = 1 samples.</summary>
+    /// <summary>A policy folder on the held-out problems: greedy accuracy, length and redundancy; pass@1, length and redundancy of T = 1 samples.</summary>
     private static Final FinalOf(string modelDir, IReadOnlyList<Models.Tasks.TaskProblem> problems, Settings s)
     {
         using var engine = RolloutEngine.Open(modelDir);
@@ -96,7 +108,7 @@ public static class L2TVsGrpo
         {
             MaxNewTokens = 160, BatchSize = 64, SamplesPerPrompt = s.FinalSamples, Seed = 12345, Sampling = new SamplingParams { Temperature = 1 },
         });
-        return new Final(greedy.Accuracy, sampled.Accuracy, greedy.MeanTokens, greedy.RedundantShare, greedy.ByDifficulty);
+        return new Final(greedy.Accuracy, sampled.Accuracy, greedy.MeanTokens, greedy.RedundantShare, sampled.MeanTokens, sampled.RedundantShare, greedy.ByDifficulty);
     }
 
     private static string Table(Settings s, Final baseline, List<RunResult> runs, TimeSpan wall)
@@ -106,18 +118,23 @@ public static class L2TVsGrpo
         md.AppendLine();
         md.AppendLine($"Model `{s.Model}`; {s.Iterations} iterations × {s.Prompts} prompts × {s.Samples} rollouts (T = 1) per run, the same for every method; " +
             $"seeds {string.Join(", ", s.Seeds)}. Final policies on {s.FinalProblems} held-out problems: greedy accuracy, mean completion tokens and " +
-            $"redundant-token share (greedy), pass@1 over {s.FinalSamples} samples at T = 1. Mean over seeds, (min – max) beside it. Wall time {wall.TotalMinutes:F0} min " +
+            $"redundant-token share of greedy decoding, and pass@1, mean tokens and redundant share of {s.FinalSamples} samples per problem at T = 1 " +
+            $"(the distribution RL trains). Mean over seeds, (min – max) beside it. Wall time {wall.TotalMinutes:F0} min " +
             $"on {Environment.ProcessorCount} cores.");
         md.AppendLine();
-        md.AppendLine("| method | update | greedy accuracy | pass@1 | mean tokens | tokens / grpo's | redundant share | seconds per run |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|");
-        md.AppendLine($"| base model | – | {baseline.Accuracy:P1} | {baseline.PassAt1:P1} | {baseline.MeanTokens:F1} | | {baseline.RedundantShare:P1} | |");
+        md.AppendLine("| method | update | greedy accuracy % | greedy tokens | greedy tokens / grpo's | greedy redundant % | pass@1 (T = 1) % | T = 1 tokens | T = 1 tokens / grpo's | T = 1 redundant % | seconds per run |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        md.AppendLine($"| base model | – | {100 * baseline.Accuracy:F1} | {baseline.MeanTokens:F1} | | {100 * baseline.RedundantShare:F1} | {100 * baseline.PassAt1:F1} | " +
+            $"{baseline.SampledMeanTokens:F1} | | {100 * baseline.SampledRedundantShare:F1} | |");
         foreach (var group in runs.GroupBy(r => (r.Update, r.Method)))
         {
-            var grpo = runs.Where(r => r.Update == group.Key.Update && r.Method == "grpo").Select(r => r.Final.MeanTokens).DefaultIfEmpty(double.NaN).Average();
+            var grpo = runs.Where(r => r.Update == group.Key.Update && r.Method == "grpo").Select(r => r.Final).ToList();
+            double GrpoMean(Func<Final, double> value) => grpo.Count == 0 ? double.NaN : grpo.Average(value);
             var f = group.Select(r => r.Final).ToList();
-            md.AppendLine($"| {group.Key.Method} | {group.Key.Update} | {Spread(f, x => 100 * x.Accuracy, "F1")} | {Spread(f, x => 100 * x.PassAt1, "F1")} | " +
-                $"{Spread(f, x => x.MeanTokens, "F1")} | {f.Average(x => x.MeanTokens) / grpo:F2} | {Spread(f, x => 100 * x.RedundantShare, "F1")} | {group.Average(r => r.Seconds):F0} |");
+            md.AppendLine($"| {group.Key.Method} | {group.Key.Update} | {Spread(f, x => 100 * x.Accuracy, "F1")} | {Spread(f, x => x.MeanTokens, "F1")} | " +
+                $"{f.Average(x => x.MeanTokens) / GrpoMean(x => x.MeanTokens):F2} | {Spread(f, x => 100 * x.RedundantShare, "F1")} | {Spread(f, x => 100 * x.PassAt1, "F1")} | " +
+                $"{Spread(f, x => x.SampledMeanTokens, "F1")} | {f.Average(x => x.SampledMeanTokens) / GrpoMean(x => x.SampledMeanTokens):F2} | " +
+                $"{Spread(f, x => 100 * x.SampledRedundantShare, "F1")} | {group.Average(r => r.Seconds):F0} |");
         }
         md.AppendLine();
         md.AppendLine("Per difficulty (operations in the chain): greedy accuracy % / mean tokens, mean over seeds.");
@@ -138,29 +155,39 @@ public static class L2TVsGrpo
         return $"{values.Average().ToString(format)} ({values.Min().ToString(format)} – {values.Max().ToString(format)})";
     }
 
-    /// <summary>Held-out greedy accuracy and mean tokens against iteration, mean over seeds, one line per method and update.</summary>
+    /// <summary>
+    /// Mean over seeds against iteration, one line per method and update (dashed: full): held-out greedy accuracy and
+    /// tokens, and the training rollouts' (T = 1) tokens.
+    /// </summary>
     private static void Plot(string path, List<RunResult> runs)
     {
         var multiplot = new Multiplot();
-        multiplot.AddPlots(2);
-        var (accuracy, tokens) = (multiplot.GetPlot(0), multiplot.GetPlot(1));
+        multiplot.AddPlots(3);
+        var (accuracy, tokens, sampled) = (multiplot.GetPlot(0), multiplot.GetPlot(1), multiplot.GetPlot(2));
         foreach (var group in runs.GroupBy(r => (r.Update, r.Method)))
         {
-            var iterations = group.First().Curve.Select(e => (double)e.Iteration).ToArray();
-            double Mean(int i, Func<EvalMetrics, double> value) => group.Average(r => value(r.Curve[i]));
             var label = $"{group.Key.Method} ({group.Key.Update})";
-            var a = accuracy.Add.Scatter(iterations, iterations.Select((_, i) => 100 * Mean(i, e => e.Accuracy)).ToArray());
-            a.LegendText = label;
-            var t = tokens.Add.Scatter(iterations, iterations.Select((_, i) => Mean(i, e => e.MeanTokens)).ToArray());
-            t.LegendText = label;
-            if (group.Key.Update == "full") { a.LinePattern = LinePattern.Dashed; t.LinePattern = LinePattern.Dashed; }
+            var evalX = group.First().Curve.Select(e => (double)e.Iteration).ToArray();
+            var trainX = group.First().TrainCurve.Select(e => (double)e.Iteration).ToArray();
+            var lines = new[]
+            {
+                accuracy.Add.Scatter(evalX, evalX.Select((_, i) => group.Average(r => 100 * r.Curve[i].Accuracy)).ToArray()),
+                tokens.Add.Scatter(evalX, evalX.Select((_, i) => group.Average(r => r.Curve[i].MeanTokens)).ToArray()),
+                sampled.Add.Scatter(trainX, trainX.Select((_, i) => group.Average(r => r.TrainCurve[i].MeanTokens)).ToArray()),
+            };
+            foreach (var line in lines)
+            {
+                line.LegendText = label;
+                line.MarkerSize = 3;
+                if (group.Key.Update == "full") line.LinePattern = LinePattern.Dashed;
+            }
         }
-        accuracy.Title("held-out greedy, mean over seeds");
-        accuracy.YLabel("accuracy (%)");
-        tokens.YLabel("mean completion tokens");
-        tokens.XLabel("iteration");
-        accuracy.ShowLegend(Alignment.LowerLeft);
-        tokens.ShowLegend(Alignment.LowerLeft);
-        multiplot.SavePng(path, 1000, 900);
+        accuracy.Title("L2T against GRPO: mean over seeds");
+        accuracy.YLabel("held-out greedy accuracy (%)");
+        tokens.YLabel("held-out greedy tokens");
+        sampled.YLabel("training rollouts' tokens (T = 1)");
+        sampled.XLabel("iteration");
+        foreach (var plot in new[] { accuracy, tokens, sampled }) plot.ShowLegend(Alignment.UpperRight);
+        multiplot.SavePng(path, 1000, 1100);
     }
 }
