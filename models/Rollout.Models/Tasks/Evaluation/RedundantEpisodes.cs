@@ -38,8 +38,9 @@ public static partial class RedundantEpisodes
 
     /// <summary>
     /// How many of the completion's tokens lie in redundant episodes: those whose chars overlap a redundant block
-    /// (a zero-width token when it sits inside one), the rule the engine's episode spans follow. With the
-    /// episode tags single tokens, that is each redundant episode from its opening tag to its closing tag.
+    /// (a zero-width token when it sits inside one), the rule the engine's episode spans follow; a token shared with
+    /// the next episode counts once. With the episode tags single tokens, that is each redundant episode from its
+    /// opening tag to its closing tag.
     /// </summary>
     /// <param name="decoded">The completion's tokens decoded with their char offsets (<see cref="TextTokenizer.DecodeWithOffsets"/>).</param>
     public static int Tokens(DecodedText decoded)
