@@ -108,7 +108,8 @@ public static class L2TVsGrpo
         {
             MaxNewTokens = 160, BatchSize = 64, SamplesPerPrompt = s.FinalSamples, Seed = 12345, Sampling = new SamplingParams { Temperature = 1 },
         });
-        return new Final(greedy.Accuracy, sampled.Accuracy, greedy.MeanTokens, greedy.RedundantShare, sampled.MeanTokens, sampled.RedundantShare, greedy.ByDifficulty);
+        return new Final(greedy.Accuracy, sampled.PassAt1, greedy.MeanTokens, greedy.RedundantTokenShare, sampled.MeanTokens, sampled.RedundantTokenShare,
+            greedy.ByDifficulty.ToDictionary(d => d.Key, d => new DifficultyMetrics(d.Value.Accuracy, d.Value.MeanTokens)));
     }
 
     private static string Table(Settings s, Final baseline, List<RunResult> runs, TimeSpan wall)

@@ -4,6 +4,7 @@ using Rollout.Engine.Model;
 using Rollout.Models.Convert;
 using Rollout.Models.ModelFolder;
 using Rollout.Models.Onnx;
+using Rollout.Models.Tasks;
 using Rollout.Models.Training;
 
 namespace Rollout.Cli.Commands;
@@ -67,7 +68,10 @@ internal static class ModelCommand
         var seed = new Option<int>("--seed") { Description = "Seed of data, initialisation and order", DefaultValueFactory = _ => 1 };
         var steps = new Option<int>("--steps") { Description = "Optimizer steps", DefaultValueFactory = _ => new TaskTrainingOptions { OutputDir = "" }.Steps };
         var size = new Option<string>("--size") { Description = "tiny | small | medium", DefaultValueFactory = _ => "small" };
-        var command = new Command("train-task", "Train a small model from scratch on a synthetic task (SFT) and write its folder") { task, output, seed, steps, size };
+        var style = new Option<string>("--style") { Description = "plain | verbose: one re-check episode, or 1-3 varied restatements, in the solutions that carry any", DefaultValueFactory = _ => "plain" };
+        var redundantShare = new Option<double>("--redundant-share")
+            { Description = "Share of solutions with redundant episodes", DefaultValueFactory = _ => new TaskTrainingOptions { OutputDir = "" }.RedundantShare };
+        var command = new Command("train-task", "Train a small model from scratch on a synthetic task (SFT) and write its folder") { task, output, seed, steps, size, style, redundantShare };
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
@@ -79,6 +83,10 @@ internal static class ModelCommand
                 Steps = parse.GetValue(steps),
                 ModelSize = Enum.TryParse<TrainerModelSize>(parse.GetValue(size), ignoreCase: true, out var s) && Enum.IsDefined(s)
                     ? s : throw new InputException($"--size: '{parse.GetValue(size)}' is not a size (tiny, small, medium)"),
+                Style = Enum.TryParse<SolutionStyle>(parse.GetValue(style), ignoreCase: true, out var st) && Enum.IsDefined(st)
+                    ? st : throw new InputException($"--style: '{parse.GetValue(style)}' is not a style (plain, verbose)"),
+                RedundantShare = parse.GetValue(redundantShare) is var r and >= 0 and <= 1
+                    ? r : throw new InputException($"--redundant-share: {parse.GetValue(redundantShare)} is not in 0..1"),
                 Log = line => { stdout.WriteLine(line); stdout.Flush(); },
             });
             stdout.WriteLine($"wrote {parse.GetValue(output)} ({result.ParameterCount:N0} parameters)");

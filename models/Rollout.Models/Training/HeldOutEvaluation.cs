@@ -26,7 +26,8 @@ public sealed class HeldOutEvaluation(IReadOnlyList<TaskProblem> problems, TextT
             var prompt = tokenizer.Encode(problems[i].Prompt, addSpecialTokens: true);
             var rng = samplingSeed is int s ? new Random(s * 7919 + i) : null;
             var ids = CachedDecoder.Generate(parameters, rope, prompt, maxNewTokens, eosId, rng);
-            completions[i] = [new Completion(tokenizer.Decode(ids), ids.Length)];
+            var decoded = tokenizer.DecodeWithOffsets(ids);
+            completions[i] = [new Completion(decoded.Text, ids.Length, RedundantEpisodes.Tokens(decoded))];
         });
         if (completionsPath != null)
             File.WriteAllLines(completionsPath, problems.Select((p, i) =>

@@ -29,7 +29,7 @@ public static class TaskTrainer
         if (Directory.Exists(options.OutputDir) && Directory.EnumerateFileSystemEntries(options.OutputDir).Any())
             throw new InputException($"{options.OutputDir}: output folder exists and is not empty");
         var log = options.Log ?? (_ => { });
-        var examples = SftData(options.Task, options.Seed, options.Steps * options.BatchSize, options.RedundantShare);
+        var examples = SftData(options.Task, options.Seed, options.Steps * options.BatchSize, options.RedundantShare, options.Style);
 
         Directory.CreateDirectory(options.OutputDir);
         var tokenizerFiles = TokenizerFilesWriter.WriteTrained(options.OutputDir, options.VocabSize);
@@ -62,7 +62,7 @@ public static class TaskTrainer
             File.WriteAllText(Path.Combine(options.OutputDir, "eval.json"),
                 JsonSerializer.Serialize(new { greedy, temperature_1 = sampled }, new JsonSerializerOptions { WriteIndented = true }));
             log($"held-out greedy accuracy {greedy.Accuracy:P1}, temperature-1 accuracy {sampled.Accuracy:P1}, " +
-                $"rollouts with a redundant episode {sampled.WithRedundantShare:P1}");
+                $"rollouts with a redundant episode {sampled.WithRedundantShare:P1}, tokens in redundant episodes {sampled.RedundantTokenShare:P1}");
         }
         return new TrainingResult(weights, parameters.Count, entries, greedy, sampled);
     }
@@ -115,9 +115,9 @@ public static class TaskTrainer
         return entries;
     }
 
-    private static IReadOnlyList<SftExample> SftData(string task, int seed, int count, double redundantShare) => task switch
+    private static IReadOnlyList<SftExample> SftData(string task, int seed, int count, double redundantShare, SolutionStyle style) => task switch
     {
-        "arith" => ArithSftData.Create(seed, count, redundantShare),
+        "arith" => ArithSftData.Create(seed, count, redundantShare, style),
         _ => throw new InputException($"train: unknown task '{task}' (known: arith)"),
     };
 

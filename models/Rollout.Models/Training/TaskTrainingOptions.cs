@@ -1,4 +1,5 @@
 using Rollout.Engine.Model;
+using Rollout.Models.Tasks;
 
 namespace Rollout.Models.Training;
 
@@ -20,8 +21,10 @@ public sealed record TaskTrainingOptions
     public double ClipNorm { get; init; } = 1.0;
     public int VocabSize { get; init; } = 384;
     public int MaxPositions { get; init; } = 256;
-    /// <summary>Share of SFT examples with a redundant re-check episode.</summary>
+    /// <summary>Share of SFT examples with redundant episodes.</summary>
     public double RedundantShare { get; init; } = 0.35;
+    /// <summary>How many redundant episodes those examples carry, and how they are worded.</summary>
+    public SolutionStyle Style { get; init; } = SolutionStyle.Plain;
     /// <summary>Log a line every this many steps.</summary>
     public int LogEvery { get; init; } = 10;
     /// <summary>Held-out problems written to test.jsonl and scored after training (greedy and one temperature-1 sample each); 0 skips it.</summary>

@@ -147,6 +147,18 @@ public sealed class CliTests(EngineModels models) : IDisposable
         AssertOneLineError(err, "mamba");
     }
 
+    [Theory]
+    [InlineData("--style", "chatty")]
+    [InlineData("--redundant-share", "1.5")]
+    public void Train_task_refuses_an_unknown_style_or_a_share_outside_0_to_1(string option, string value)
+    {
+        var output = Path.Combine(_dir, "t");
+        var (code, _, err) = Run("model", "train-task", "--out", output, option, value);
+        Assert.Equal(2, code);
+        AssertOneLineError(err, option, value);
+        Assert.False(Directory.Exists(output));
+    }
+
     [Fact]
     public void Eval_with_a_zero_head_core_reports_what_the_base_model_does_and_a_bad_core_file_is_refused()
     {

@@ -22,7 +22,7 @@ public sealed class ShippedModelTests
         var prompts = engine.Encode(problems.Select(p => new Prompt(p.Id, p.Prompt, null, p.Answer, null)));
         var options = new GenerationOptions { Sampling = new SamplingParams { Greedy = true }, MaxNewTokens = 160, BatchSize = 32 };
         var completions = engine.Generate(prompts, options)
-            .Select(r => (IReadOnlyList<Completion>)[new Completion(r.Text, r.TokenIds.Length)]).ToList();
+            .Select(r => (IReadOnlyList<Completion>)[Completion.Of(r, engine.Model.Tokenizer)]).ToList();
 
         var report = TaskEvaluator.Evaluate(problems, completions);
         Assert.True(report.Accuracy >= 0.55, $"greedy held-out accuracy {report.Accuracy:P1}");

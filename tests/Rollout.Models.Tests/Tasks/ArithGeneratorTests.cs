@@ -83,7 +83,7 @@ public class ArithGeneratorTests
         Assert.Equal(
             "<think><episode_1>12 + 7 = 19</episode_1><episode_2>19 - 5 = 14</episode_2><episode_3>check: 14</episode_3>" +
             "<episode_4>14 + 30 = 44</episode_4></think>\n#### 44",
-            ArithSolution.Write(p, checksAfter: [1]));
+            ArithSolution.Write(p, [new(1, ArithSolution.CheckPrefix)]));
     }
 
     [Fact]

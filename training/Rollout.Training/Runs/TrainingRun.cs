@@ -5,6 +5,7 @@ using Rollout.Engine.Generation;
 using Rollout.Engine.Prompts;
 using Rollout.Engine.Sampling;
 using Rollout.Models.Tasks;
+using Rollout.Models.Tasks.Evaluation;
 using Rollout.Training.Tasks;
 using Rollout.Training.Updates;
 
@@ -84,7 +85,7 @@ public static class TrainingRun
             OutcomeAccuracy = rollouts.Average(r => r.Score!.OutcomeReward >= 0.5 ? 1.0 : 0.0),
             MeanTokens = rollouts.Average(r => r.TokenIds.Length),
             MeanEpisodes = rollouts.Average(r => r.Episodes.Count),
-            RedundantShare = Share(rollouts.Sum(r => RedundantTokens.Count(r, engine.Model.Tokenizer)), tokens),
+            RedundantShare = Share(rollouts.Sum(r => Completion.Of(r, engine.Model.Tokenizer).RedundantTokens), tokens),
             FitGain = episodes.Average(e => e.FitGain),
             Penalty = episodes.Average(e => e.Penalty),
             AdvantageClipShare = Share(rollouts.Sum(r => r.Score!.ClippedAdvantages), tokens),
@@ -104,8 +105,8 @@ public static class TrainingRun
         });
         return new EvalMetrics
         {
-            Iteration = iteration, Accuracy = result.Accuracy, MeanTokens = result.MeanTokens,
-            RedundantShare = result.RedundantShare, ByDifficulty = result.ByDifficulty,
+            Iteration = iteration, Accuracy = result.Accuracy, MeanTokens = result.MeanTokens, RedundantShare = result.RedundantTokenShare,
+            ByDifficulty = result.ByDifficulty.ToDictionary(d => d.Key, d => new DifficultyMetrics(d.Value.Accuracy, d.Value.MeanTokens)),
         };
     }
 

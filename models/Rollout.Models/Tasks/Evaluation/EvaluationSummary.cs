@@ -19,4 +19,6 @@ public record EvaluationSummary
     [JsonPropertyName("redundant_share")] public required double RedundantShare { get; init; }
     /// <summary>Share of completions with at least one redundant episode.</summary>
     [JsonPropertyName("with_redundant_share")] public required double WithRedundantShare { get; init; }
+    /// <summary>Tokens inside redundant episodes over all completion tokens, pooled over the completions.</summary>
+    [JsonPropertyName("redundant_token_share")] public required double RedundantTokenShare { get; init; }
 }

@@ -15,12 +15,12 @@ public static class TaskEvaluator
             Problems = overall.Problems, Completions = overall.Completions, Accuracy = overall.Accuracy,
             PassAt1 = overall.PassAt1, MajAtN = overall.MajAtN, MeanTokens = overall.MeanTokens,
             MeanEpisodes = overall.MeanEpisodes, RedundantShare = overall.RedundantShare,
-            WithRedundantShare = overall.WithRedundantShare,
+            WithRedundantShare = overall.WithRedundantShare, RedundantTokenShare = overall.RedundantTokenShare,
             ByDifficulty = scored.GroupBy(s => s.Difficulty).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => Summarize(g.ToList())),
         };
     }
 
-    private sealed record ScoredCompletion(bool Correct, decimal? Answer, int Tokens, EpisodeCount Episodes);
+    private sealed record ScoredCompletion(bool Correct, decimal? Answer, int Tokens, int RedundantTokens, EpisodeCount Episodes);
 
     private sealed record ScoredProblem(int Difficulty, IReadOnlyList<ScoredCompletion> Completions, bool MajorityCorrect);
 
@@ -32,7 +32,7 @@ public static class TaskEvaluator
         var scored = completions.Select(c =>
         {
             var answer = FinalAnswer.Extract(c.Text);
-            return new ScoredCompletion(answer == reference, answer, c.Tokens, EpisodeCount.Of(c.Text));
+            return new ScoredCompletion(answer == reference, answer, c.Tokens, c.RedundantTokens, EpisodeCount.Of(c.Text));
         }).ToList();
         // Majority vote over the answers that were found; ties go to the answer seen first.
         var majority = scored.Where(s => s.Answer != null).GroupBy(s => s.Answer)
@@ -44,6 +44,7 @@ public static class TaskEvaluator
     {
         var all = problems.SelectMany(p => p.Completions).ToList();
         int episodes = all.Sum(c => c.Episodes.Episodes), redundant = all.Sum(c => c.Episodes.Redundant);
+        long tokens = all.Sum(c => (long)c.Tokens), redundantTokens = all.Sum(c => (long)c.RedundantTokens);
         return new EvaluationSummary
         {
             Problems = problems.Count,
@@ -55,6 +56,7 @@ public static class TaskEvaluator
             MeanEpisodes = episodes / (double)all.Count,
             RedundantShare = episodes == 0 ? 0 : redundant / (double)episodes,
             WithRedundantShare = all.Count(c => c.Episodes.Redundant > 0) / (double)all.Count,
+            RedundantTokenShare = tokens == 0 ? 0 : redundantTokens / (double)tokens,
         };
     }
 }
