@@ -22,6 +22,7 @@ peer.SetAction(parse => PeerComparison.Run(BenchModels.Ensure(parse.GetValue(cac
 var experiment = new Command("l2t-vs-grpo", "Train every advantage mode × update kind × seed on the testbed with the same rollout budget; compare the final policies");
 var expModel = new Option<string>("--model") { Description = "Model folder to start from", DefaultValueFactory = _ => "models/arith-verbose-qwen2" };
 var methods = new Option<string[]>("--methods") { AllowMultipleArgumentsPerToken = true, Description = "Advantage modes", DefaultValueFactory = _ => ["grpo", "length", "l2t", "l2t-rtg"] };
+var fullMethods = new Option<string[]?>("--full-methods") { AllowMultipleArgumentsPerToken = true, Description = "Advantage modes of the full update's runs, where it is too slow for all (default: --methods)" };
 var updates = new Option<string[]>("--updates") { AllowMultipleArgumentsPerToken = true, Description = "Update kinds: core, full", DefaultValueFactory = _ => ["core", "full"] };
 var seeds = new Option<int[]>("--seeds") { AllowMultipleArgumentsPerToken = true, Description = "Seeds", DefaultValueFactory = _ => [1, 2, 3] };
 var iterations = new Option<int>("--iterations") { Description = "Iterations per run", DefaultValueFactory = _ => 40 };
@@ -34,15 +35,15 @@ var finalSamples = new Option<int>("--final-samples") { Description = "T = 1 sam
 var coreLr = new Option<double?>("--core-lr") { Description = "Learning rate of the core step (default: train's)" };
 var fullLr = new Option<double?>("--full-lr") { Description = "Learning rate of the full step (default: train's)" };
 var runsDir = new Option<string>("--runs") { Description = "Where the run folders go", DefaultValueFactory = _ => "bench/.runs" };
-foreach (var option in new Option[] { expModel, methods, updates, seeds, iterations, prompts, samples, evalEvery, evalProblems, finalProblems, finalSamples, coreLr, fullLr, runsDir, results })
+foreach (var option in new Option[] { expModel, methods, fullMethods, updates, seeds, iterations, prompts, samples, evalEvery, evalProblems, finalProblems, finalSamples, coreLr, fullLr, runsDir, results })
     experiment.Options.Add(option);
 experiment.SetAction(parse =>
 {
-    if (parse.GetValue(methods)!.FirstOrDefault(m => !Rollout.Bench.Experiment.L2TVsGrpo.IsMethod(m)) is { } badMethod)
+    if (parse.GetValue(methods)!.Concat(parse.GetValue(fullMethods) ?? []).FirstOrDefault(m => !Rollout.Bench.Experiment.L2TVsGrpo.IsMethod(m)) is { } badMethod)
         throw new ArgumentException($"--methods: '{badMethod}' is not one of grpo, length, l2t, l2t-rtg");
     if (parse.GetValue(updates)!.FirstOrDefault(u => u is not ("core" or "full")) is { } badUpdate)
         throw new ArgumentException($"--updates: '{badUpdate}' is not one of core, full");
-    return Rollout.Bench.Experiment.L2TVsGrpo.Run(new(parse.GetValue(expModel)!, parse.GetValue(methods)!, parse.GetValue(updates)!, parse.GetValue(seeds)!,
+    return Rollout.Bench.Experiment.L2TVsGrpo.Run(new(parse.GetValue(expModel)!, parse.GetValue(methods)!, parse.GetValue(fullMethods) ?? parse.GetValue(methods)!, parse.GetValue(updates)!, parse.GetValue(seeds)!,
         parse.GetValue(iterations), parse.GetValue(prompts), parse.GetValue(samples), parse.GetValue(evalEvery), parse.GetValue(evalProblems),
         parse.GetValue(finalProblems), parse.GetValue(finalSamples), parse.GetValue(coreLr), parse.GetValue(fullLr), parse.GetValue(runsDir)!, parse.GetValue(results)!));
 });

@@ -20,7 +20,7 @@ namespace Rollout.Bench.Experiment;
 /// </summary>
 public static class L2TVsGrpo
 {
-    public sealed record Settings(string Model, string[] Methods, string[] Updates, int[] Seeds, int Iterations, int Prompts, int Samples,
+    public sealed record Settings(string Model, string[] Methods, string[] FullMethods, string[] Updates, int[] Seeds, int Iterations, int Prompts, int Samples,
         int EvalEvery, int EvalProblems, int FinalProblems, int FinalSamples, double? CoreLearningRate, double? FullLearningRate,
         string RunsDir, string ResultsDir);
 
@@ -59,7 +59,7 @@ public static class L2TVsGrpo
         Console.Error.WriteLine($"base model: greedy {baseline.Accuracy:P1}, pass@1 {baseline.PassAt1:P1}, {baseline.MeanTokens:F1} tokens, redundant {baseline.RedundantShare:P1}");
         var runs = new List<RunResult>();
         foreach (var update in s.Updates)
-            foreach (var method in s.Methods)
+            foreach (var method in update == "full" ? s.FullMethods : s.Methods)
                 foreach (var seed in s.Seeds)
                 {
                     var dir = Path.Combine(s.RunsDir, $"{method}-{update}-seed{seed}");
