@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Rollout.Engine.Features;
 using Rollout.Engine.Model;
+using Rollout.Engine.Sampling.Ops;
 
 namespace Rollout.Engine.Probes;
 
@@ -106,19 +107,10 @@ public sealed class AnswerProbes(DecoderSession session, double temperature, lon
             for (int j = 0; j < logProbs.Length; j++, source++)
             {
                 var logits = coreShift is { HasCore: true } ? coreShift.ShiftedLogits(source) : step.Logits(sources[source].Row, sources[source].Position);
-                logProbs[j] = LogProb(logits, plan.RunTokens[j]);
+                logProbs[j] = Softmax.LogProbability(logits, plan.RunTokens[j], temperature);
             }
             values[plan] = plan.J(jobs[plan.Job], logProbs);
         }
-    }
-
-    private double LogProb(ReadOnlySpan<float> logits, int token)
-    {
-        double max = double.NegativeInfinity;
-        foreach (var l in logits) max = Math.Max(max, l / temperature);
-        double sum = 0;
-        foreach (var l in logits) sum += Math.Exp(l / temperature - max);
-        return logits[token] / temperature - max - Math.Log(sum);
     }
 
     /// <summary>A probe's input up to its cue: the prompt's tokens and the first <c>Length</c> completion tokens (and which probe follows).</summary>

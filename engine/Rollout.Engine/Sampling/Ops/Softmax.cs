@@ -42,11 +42,18 @@ public static class Softmax
         return (logZ, logZ - ws / z);
     }
 
-    /// <summary>log Σ exp(ℓ_i − max): the temperature-1 normaliser, without writing weights.</summary>
-    public static double LogSumExp(ReadOnlySpan<float> logits, float max)
+    /// <summary>log Σ exp((ℓ_i − max)/τ): the normaliser of softmax(ℓ/τ) relative to max/τ, without writing weights.</summary>
+    public static double LogSumExp(ReadOnlySpan<float> logits, float max, double temperature = 1)
     {
         var z = 0.0;
-        foreach (var x in logits) z += Math.Exp(x - (double)max);
+        foreach (var x in logits) z += Math.Exp((x - (double)max) / temperature);
         return Math.Log(z);
+    }
+
+    /// <summary>log softmax(ℓ/τ) of one token.</summary>
+    public static double LogProbability(ReadOnlySpan<float> logits, int token, double temperature)
+    {
+        var max = System.Numerics.Tensors.TensorPrimitives.Max(logits);
+        return (logits[token] - (double)max) / temperature - LogSumExp(logits, max, temperature);
     }
 }
