@@ -65,6 +65,6 @@ internal static class GenerateCommand
         writer.Commit();
         dump?.Complete();
         var summary = progress.Summary(prompts.Count);
-        return options.L2T == null ? summary : $"{summary}; advantages clipped at ±{options.L2T.Options.AdvantageClip}: {(double)clipped / Math.Max(1, scoredTokens):P2} of tokens";
+        return options.L2T == null ? summary : $"{summary}; {L2TOptionSet.ClipSummary(clipped, scoredTokens, options.L2T.Options.AdvantageClip)}";
     }
 }

@@ -50,6 +50,10 @@ internal sealed class L2TOptionSet
         };
     }
 
+    /// <summary>How often the clip at ±a_max bound, for a command's summary line.</summary>
+    public static string ClipSummary(long clipped, long tokens, double clip) =>
+        $"advantages clipped at ±{clip}: {(double)clipped / Math.Max(1, tokens):P2} of tokens";
+
     /// <summary>The advantage modes by their command-line names (spec §5).</summary>
     public static readonly IReadOnlyDictionary<string, AdvantageBaseline> AdvantageNames = new Dictionary<string, AdvantageBaseline>
     {

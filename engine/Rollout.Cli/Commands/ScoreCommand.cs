@@ -42,7 +42,8 @@ internal static class ScoreCommand
             using var writer = RolloutJsonlWriter.Create(parse.GetValue(output)!);
             foreach (var r in results) writer.Write(r);
             writer.Commit();
-            parse.InvocationConfiguration.Output.WriteLine($"scored {results.Count} completions of {completions.Select(c => c.Prompt.Id).Distinct().Count()} prompts");
+            var clip = L2TOptionSet.ClipSummary(results.Sum(r => r.Score!.ClippedAdvantages), results.Sum(r => r.TokenIds.Length), options.L2T!.Options.AdvantageClip);
+            parse.InvocationConfiguration.Output.WriteLine($"scored {results.Count} completions of {completions.Select(c => c.Prompt.Id).Distinct().Count()} prompts; {clip}");
             return 0;
         });
         return command;
