@@ -34,8 +34,9 @@ var finalProblems = new Option<int>("--final-problems") { Description = "Held-ou
 var finalSamples = new Option<int>("--final-samples") { Description = "T = 1 samples per problem for pass@1", DefaultValueFactory = _ => 4 };
 var coreLr = new Option<double?>("--core-lr") { Description = "Learning rate of the core step (default: train's)" };
 var fullLr = new Option<double?>("--full-lr") { Description = "Learning rate of the full step (default: train's)" };
+var beta = new Option<double>("--beta") { Description = "β of the L2T reward (spec §7 default 0.6)", DefaultValueFactory = _ => new Rollout.Kernels.L2TOptions().Beta };
 var runsDir = new Option<string>("--runs") { Description = "Where the run folders go", DefaultValueFactory = _ => "bench/.runs" };
-foreach (var option in new Option[] { expModel, methods, fullMethods, updates, seeds, iterations, prompts, samples, evalEvery, evalProblems, finalProblems, finalSamples, coreLr, fullLr, runsDir, results })
+foreach (var option in new Option[] { expModel, methods, fullMethods, updates, seeds, iterations, prompts, samples, evalEvery, evalProblems, finalProblems, finalSamples, coreLr, fullLr, beta, runsDir, results })
     experiment.Options.Add(option);
 experiment.SetAction(parse =>
 {
@@ -45,7 +46,7 @@ experiment.SetAction(parse =>
         throw new ArgumentException($"--updates: '{badUpdate}' is not one of core, full");
     return Rollout.Bench.Experiment.L2TVsGrpo.Run(new(parse.GetValue(expModel)!, parse.GetValue(methods)!, parse.GetValue(fullMethods) ?? parse.GetValue(methods)!, parse.GetValue(updates)!, parse.GetValue(seeds)!,
         parse.GetValue(iterations), parse.GetValue(prompts), parse.GetValue(samples), parse.GetValue(evalEvery), parse.GetValue(evalProblems),
-        parse.GetValue(finalProblems), parse.GetValue(finalSamples), parse.GetValue(coreLr), parse.GetValue(fullLr), parse.GetValue(runsDir)!, parse.GetValue(results)!));
+        parse.GetValue(finalProblems), parse.GetValue(finalSamples), parse.GetValue(coreLr), parse.GetValue(fullLr), parse.GetValue(beta), parse.GetValue(runsDir)!, parse.GetValue(results)!));
 });
 
 var swap = new Command("swap", "Times a full weight update's swap into the engine, and generation before and after it");

@@ -21,7 +21,7 @@ namespace Rollout.Bench.Experiment;
 public static class L2TVsGrpo
 {
     public sealed record Settings(string Model, string[] Methods, string[] FullMethods, string[] Updates, int[] Seeds, int Iterations, int Prompts, int Samples,
-        int EvalEvery, int EvalProblems, int FinalProblems, int FinalSamples, double? CoreLearningRate, double? FullLearningRate,
+        int EvalEvery, int EvalProblems, int FinalProblems, int FinalSamples, double? CoreLearningRate, double? FullLearningRate, double Beta,
         string RunsDir, string ResultsDir);
 
     public sealed record Final(
@@ -70,6 +70,7 @@ public static class L2TVsGrpo
                         ModelDir = s.Model, OutDir = dir, Advantage = AdvantageNames[method], Update = kind, Iterations = s.Iterations,
                         Prompts = s.Prompts, Samples = s.Samples, Seed = seed, EvalEvery = s.EvalEvery, EvalProblems = s.EvalProblems,
                         LearningRate = kind == UpdateKind.Core ? s.CoreLearningRate : s.FullLearningRate,
+                        L2T = new L2TGeneration { Options = new L2TOptions { Beta = s.Beta } },
                     };
                     var started = Stopwatch.StartNew();
                     TrainingRun.Run(options, _ => { });
@@ -118,7 +119,7 @@ public static class L2TVsGrpo
         md.AppendLine($"# L2T against GRPO in miniature ({DateTime.UtcNow:yyyy-MM-dd})");
         md.AppendLine();
         md.AppendLine($"Model `{s.Model}`; {s.Iterations} iterations × {s.Prompts} prompts × {s.Samples} rollouts (T = 1) per run, the same for every method; " +
-            $"seeds {string.Join(", ", s.Seeds)}. Final policies on {s.FinalProblems} held-out problems: greedy accuracy, mean completion tokens and " +
+            $"seeds {string.Join(", ", s.Seeds)}; β = {s.Beta}. Final policies on {s.FinalProblems} held-out problems: greedy accuracy, mean completion tokens and " +
             $"redundant-token share of greedy decoding, and pass@1, mean tokens and redundant share of {s.FinalSamples} samples per problem at T = 1 " +
             $"(the distribution RL trains). Mean over seeds, (min – max) beside it. Wall time {wall.TotalMinutes:F0} min " +
             $"on {Environment.ProcessorCount} cores.");
