@@ -1,3 +1,4 @@
+using Rollout.Engine;
 using Rollout.Engine.Generation;
 using Rollout.Kernels;
 
@@ -46,16 +47,16 @@ public sealed record TrainingOptions
 
     public void Validate()
     {
-        void Positive(int value, string option) { if (value < 1) throw new Rollout.Engine.InputException($"{option} must be at least 1 (got {value})"); }
+        void Positive(int value, string option) { if (value < 1) throw new InputException($"{option} must be at least 1 (got {value})"); }
         Positive(Iterations, "--iterations");
         Positive(Prompts, "--prompts");
         Positive(Samples, "--n");
         Positive(MaxNewTokens, "--max-new-tokens");
         Positive(BatchSize, "--batch-size");
-        if (EvalEvery < 0) throw new Rollout.Engine.InputException($"--eval-every must be 0 or more (got {EvalEvery})");
+        if (EvalEvery < 0) throw new InputException($"--eval-every must be 0 or more (got {EvalEvery})");
         if (EvalEvery > 0) Positive(EvalProblems, "--eval-problems");
-        if (!(Temperature > 0) || !double.IsFinite(Temperature)) throw new Rollout.Engine.InputException($"--temperature must be a positive number (got {Temperature})");
-        if (!(EffectiveLearningRate > 0) || !double.IsFinite(EffectiveLearningRate)) throw new Rollout.Engine.InputException($"--lr must be a positive number (got {EffectiveLearningRate})");
-        if (Task != "arith") throw new Rollout.Engine.InputException($"--task: unknown task '{Task}' (known: arith)");
+        if (!(Temperature > 0) || !double.IsFinite(Temperature)) throw new InputException($"--temperature must be a positive number (got {Temperature})");
+        if (!(EffectiveLearningRate > 0) || !double.IsFinite(EffectiveLearningRate)) throw new InputException($"--lr must be a positive number (got {EffectiveLearningRate})");
+        if (Task != "arith") throw new InputException($"--task: unknown task '{Task}' (known: arith)");
     }
 }
