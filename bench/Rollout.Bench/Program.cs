@@ -35,8 +35,9 @@ var finalSamples = new Option<int>("--final-samples") { Description = "T = 1 sam
 var coreLr = new Option<double?>("--core-lr") { Description = "Learning rate of the core step (default: train's)" };
 var fullLr = new Option<double?>("--full-lr") { Description = "Learning rate of the full step (default: train's)" };
 var beta = new Option<double>("--beta") { Description = "β of the L2T reward (spec §7 default 0.6)", DefaultValueFactory = _ => new Rollout.Kernels.L2TOptions().Beta };
+var experimentTitle = new Option<string>("--title") { Description = "Results file name before the date", DefaultValueFactory = _ => "l2t-vs-grpo" };
 var runsDir = new Option<string>("--runs") { Description = "Where the run folders go", DefaultValueFactory = _ => "bench/.runs" };
-foreach (var option in new Option[] { expModel, methods, fullMethods, updates, seeds, iterations, prompts, samples, evalEvery, evalProblems, finalProblems, finalSamples, coreLr, fullLr, beta, runsDir, results })
+foreach (var option in new Option[] { expModel, methods, fullMethods, updates, seeds, iterations, prompts, samples, evalEvery, evalProblems, finalProblems, finalSamples, coreLr, fullLr, beta, runsDir, results, experimentTitle })
     experiment.Options.Add(option);
 experiment.SetAction(parse =>
 {
@@ -46,7 +47,7 @@ experiment.SetAction(parse =>
         throw new ArgumentException($"--updates: '{badUpdate}' is not one of core, full");
     return Rollout.Bench.Experiment.L2TVsGrpo.Run(new(parse.GetValue(expModel)!, parse.GetValue(methods)!, parse.GetValue(fullMethods) ?? parse.GetValue(methods)!, parse.GetValue(updates)!, parse.GetValue(seeds)!,
         parse.GetValue(iterations), parse.GetValue(prompts), parse.GetValue(samples), parse.GetValue(evalEvery), parse.GetValue(evalProblems),
-        parse.GetValue(finalProblems), parse.GetValue(finalSamples), parse.GetValue(coreLr), parse.GetValue(fullLr), parse.GetValue(beta), parse.GetValue(runsDir)!, parse.GetValue(results)!));
+        parse.GetValue(finalProblems), parse.GetValue(finalSamples), parse.GetValue(coreLr), parse.GetValue(fullLr), parse.GetValue(beta), parse.GetValue(runsDir)!, parse.GetValue(results)!, parse.GetValue(experimentTitle)!));
 });
 
 var swap = new Command("swap", "Times a full weight update's swap into the engine, and generation before and after it");

@@ -22,7 +22,7 @@ public static class L2TVsGrpo
 {
     public sealed record Settings(string Model, string[] Methods, string[] FullMethods, string[] Updates, int[] Seeds, int Iterations, int Prompts, int Samples,
         int EvalEvery, int EvalProblems, int FinalProblems, int FinalSamples, double? CoreLearningRate, double? FullLearningRate, double Beta,
-        string RunsDir, string ResultsDir);
+        string RunsDir, string ResultsDir, string Title);
 
     public sealed record Final(
         [property: JsonPropertyName("accuracy")] double Accuracy,
@@ -85,7 +85,7 @@ public static class L2TVsGrpo
                 }
 
         Directory.CreateDirectory(s.ResultsDir);
-        var stem = Path.Combine(s.ResultsDir, $"l2t-vs-grpo-{DateTime.UtcNow:yyyy-MM-dd}");
+        var stem = Path.Combine(s.ResultsDir, $"{s.Title}-{DateTime.UtcNow:yyyy-MM-dd}");
         File.WriteAllText(stem + ".json", JsonSerializer.Serialize(new { runs, base_model = baseline }, new JsonSerializerOptions { WriteIndented = true }));
         File.WriteAllText(stem + ".md", Table(s, baseline, runs, clock.Elapsed));
         Plot(stem + ".png", runs);
@@ -119,7 +119,8 @@ public static class L2TVsGrpo
         md.AppendLine($"# L2T against GRPO in miniature ({DateTime.UtcNow:yyyy-MM-dd})");
         md.AppendLine();
         md.AppendLine($"Model `{s.Model}`; {s.Iterations} iterations × {s.Prompts} prompts × {s.Samples} rollouts (T = 1) per run, the same for every method; " +
-            $"seeds {string.Join(", ", s.Seeds)}; β = {s.Beta}. Final policies on {s.FinalProblems} held-out problems: greedy accuracy, mean completion tokens and " +
+            $"seeds {string.Join(", ", s.Seeds)}; β = {s.Beta}; learning rate {s.CoreLearningRate ?? TrainingOptions.DefaultLearningRate(UpdateKind.Core)} (core), " +
+            $"{s.FullLearningRate ?? TrainingOptions.DefaultLearningRate(UpdateKind.Full)} (full). Final policies on {s.FinalProblems} held-out problems: greedy accuracy, mean completion tokens and " +
             $"redundant-token share of greedy decoding, and pass@1, mean tokens and redundant share of {s.FinalSamples} samples per problem at T = 1 " +
             $"(the distribution RL trains). Mean over seeds, (min – max) beside it. Wall time {wall.TotalMinutes:F0} min " +
             $"on {Environment.ProcessorCount} cores.");
