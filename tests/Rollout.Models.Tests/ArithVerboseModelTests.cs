@@ -1,6 +1,5 @@
 using Rollout.Engine;
 using Rollout.Engine.Generation;
-using Rollout.Engine.Prompts;
 using Rollout.Engine.Sampling;
 using Rollout.Models.Tasks;
 using Rollout.Models.Tasks.Arith;
@@ -21,10 +20,8 @@ public sealed class ArithVerboseModelTests
     {
         var problems = new ArithGenerator(seed: 11).Generate(DataSplit.Test, 100).Select(p => p.ToTaskProblem()).ToList();
         using var engine = RolloutEngine.Open(Path.Combine(RepoPaths.Root, "models", "arith-verbose-qwen2"));
-        var prompts = engine.Encode(problems.Select(p => new Prompt(p.Id, p.Prompt, null, p.Answer, null)));
-        EvaluationReport Evaluate(SamplingParams sampling, int n) => TaskEvaluator.Evaluate(problems,
-            engine.Generate(prompts, new GenerationOptions { Sampling = sampling, SamplesPerPrompt = n, MaxNewTokens = 160, BatchSize = 32, Seed = 1 })
-                .Select(r => Completion.Of(r, engine.Model.Tokenizer)).Chunk(n).Select(c => (IReadOnlyList<Completion>)c).ToList());
+        EvaluationReport Evaluate(SamplingParams sampling, int n) =>
+            EngineEvaluation.Run(engine, problems, new GenerationOptions { Sampling = sampling, SamplesPerPrompt = n, MaxNewTokens = 160, BatchSize = 32, Seed = 1 });
 
         var greedy = Evaluate(new SamplingParams { Greedy = true }, 1);
         Assert.True(greedy.Accuracy >= 0.7, $"greedy held-out accuracy {greedy.Accuracy:P1}");

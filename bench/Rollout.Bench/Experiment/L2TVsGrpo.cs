@@ -7,6 +7,7 @@ using Rollout.Engine.Generation;
 using Rollout.Engine.Sampling;
 using Rollout.Kernels;
 using Rollout.Training;
+using Rollout.Models.Tasks.Evaluation;
 using Rollout.Training.Runs;
 using Rollout.Training.Tasks;
 using ScottPlot;
@@ -104,8 +105,8 @@ public static class L2TVsGrpo
     private static Final FinalOf(string modelDir, IReadOnlyList<Models.Tasks.TaskProblem> problems, Settings s)
     {
         using var engine = RolloutEngine.Open(modelDir);
-        var greedy = HeldOutEvaluation.Run(engine, problems, new GenerationOptions { MaxNewTokens = 160, BatchSize = 64, Sampling = new SamplingParams { Greedy = true } });
-        var sampled = HeldOutEvaluation.Run(engine, problems, new GenerationOptions
+        var greedy = EngineEvaluation.Run(engine, problems, new GenerationOptions { MaxNewTokens = 160, BatchSize = 64, Sampling = new SamplingParams { Greedy = true } });
+        var sampled = EngineEvaluation.Run(engine, problems, new GenerationOptions
         {
             MaxNewTokens = 160, BatchSize = 64, SamplesPerPrompt = s.FinalSamples, Seed = 12345, Sampling = new SamplingParams { Temperature = 1 },
         });

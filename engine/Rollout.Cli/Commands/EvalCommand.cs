@@ -3,7 +3,6 @@ using Rollout.Engine;
 using Rollout.Kernels.Svd;
 using Rollout.Engine.Generation;
 using Rollout.Engine.Output;
-using Rollout.Engine.Prompts;
 using Rollout.Engine.Sampling;
 using Rollout.Models.Tasks;
 using Rollout.Models.Tasks.Arith;
@@ -55,11 +54,7 @@ internal static class EvalCommand
                 L2T = coreMatrix == null ? null : new L2TGeneration { Core = new HeadCore(coreMatrix.Value.Rank, coreMatrix.Value.Data), Options = new() { Rank = coreMatrix.Value.Rank } },
             };
             using var engine = RolloutEngine.Open(parse.GetValue(model)!);
-            var prompts = engine.Encode(set.Select(p => new Prompt(p.Id, p.Prompt, null, p.Answer, null)));
-            var completions = engine.Generate(prompts, options)
-                .Select(r => Completion.Of(r, engine.Model.Tokenizer))
-                .Chunk(options.SamplesPerPrompt).Select(c => (IReadOnlyList<Completion>)c).ToList();
-            var report = TaskEvaluator.Evaluate(set, completions);
+            var report = EngineEvaluation.Run(engine, set, options);
             var stdout = parse.InvocationConfiguration.Output;
             stdout.WriteLine($"{set.Count} {parse.GetValue(task)} problems ({parse.GetValue(split)}), {options.SamplesPerPrompt} sample(s) each, {(options.Sampling.Greedy ? "greedy" : $"temperature {options.Sampling.Temperature}")}");
             stdout.WriteLine(Row("all", report));

@@ -1,5 +1,4 @@
 using Rollout.Engine.Generation;
-using Rollout.Engine.Prompts;
 using Rollout.Engine.Sampling;
 using Rollout.Models.Tasks;
 using Rollout.Models.Tasks.Arith;
@@ -19,12 +18,7 @@ public sealed class ShippedModelTests
     {
         var problems = new ArithGenerator(seed: 11).Generate(DataSplit.Test, 150).Select(p => p.ToTaskProblem()).ToList();
         using var engine = RolloutEngine.Open(Path.Combine(RepoPaths.Root, "models", "arith-qwen2"));
-        var prompts = engine.Encode(problems.Select(p => new Prompt(p.Id, p.Prompt, null, p.Answer, null)));
-        var options = new GenerationOptions { Sampling = new SamplingParams { Greedy = true }, MaxNewTokens = 160, BatchSize = 32 };
-        var completions = engine.Generate(prompts, options)
-            .Select(r => (IReadOnlyList<Completion>)[Completion.Of(r, engine.Model.Tokenizer)]).ToList();
-
-        var report = TaskEvaluator.Evaluate(problems, completions);
+        var report = EngineEvaluation.Run(engine, problems, new GenerationOptions { Sampling = new SamplingParams { Greedy = true }, MaxNewTokens = 160, BatchSize = 32 });
         Assert.True(report.Accuracy >= 0.55, $"greedy held-out accuracy {report.Accuracy:P1}");
         Assert.True(report.ByDifficulty[ArithGenerator.MinOperations].Accuracy > report.ByDifficulty[ArithGenerator.MaxOperations].Accuracy,
             "the shortest chains should be solved more often than the longest");

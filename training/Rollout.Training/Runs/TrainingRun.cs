@@ -98,7 +98,7 @@ public static class TrainingRun
     private static EvalMetrics Evaluate(RolloutEngine engine, IPolicyUpdate policy, L2TGeneration settings,
         IReadOnlyList<TaskProblem> problems, TrainingOptions options, int iteration)
     {
-        var result = HeldOutEvaluation.Run(engine, problems, new GenerationOptions
+        var result = EngineEvaluation.Run(engine, problems, new GenerationOptions
         {
             MaxNewTokens = options.MaxNewTokens, BatchSize = options.BatchSize, Sampling = new SamplingParams { Greedy = true },
             L2T = policy.Sampling(settings),
