@@ -22,12 +22,7 @@ public sealed class AdamW<T>(IReadOnlyList<Parameter<T>> parameters, double beta
             var p = parameters[i];
             T[] m = _m[i], v = _v[i], w = p.Value, g = p.Grad;
             T decay = T.CreateChecked(p.Decays ? 1 - learningRate * weightDecay : 1);
-            for (int j = 0; j < w.Length; j++)
-            {
-                m[j] = b1 * m[j] + (T.One - b1) * g[j];
-                v[j] = b2 * v[j] + (T.One - b2) * g[j] * g[j];
-                w[j] = w[j] * decay - stepSize * m[j] / (T.Sqrt(v[j] * invC2) + eps);
-            }
+            Kernels.Update.AdamW.Step<T>(w, g, m, v, b1, b2, eps, stepSize, decay, invC2);
         });
     }
 
