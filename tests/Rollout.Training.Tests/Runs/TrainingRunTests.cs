@@ -98,6 +98,21 @@ public sealed class TrainingRunTests
         Assert.Equal("mine", File.ReadAllText(Path.Combine(used, "notes.txt")));
     }
 
+    [Fact]
+    public void Resume_refuses_a_run_folder_of_other_settings_naming_them()
+    {
+        var dir = Path.Combine(RepoPaths.NewTempDir("train-other"), "run");
+        string[] run = ["train", "--model", Model, "--out", dir, "--iterations", "1", "--prompts", "2", "--n", "2", "--eval-every", "0", "--max-new-tokens", "64"];
+        var (code, _, err) = Run(run);
+        Assert.True(code == 0, err);
+        AssertRefused([.. run, "--resume", "--lr", "0.5"], "another run", "lr", "0.5");
+        AssertRefused([.. run, "--resume", "--answer-cue", "Answer:\n"], "answer-cue");
+        // More iterations of the same run are fine.
+        (code, _, err) = Run([.. run.Select(a => a == "1" ? "2" : a), "--resume"]);
+        Assert.True(code == 0, err);
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(dir, "metrics.jsonl")).Length);
+    }
+
     private static void AssertRefused(string[] args, params string[] mentions)
     {
         var (code, _, err) = Run(args);

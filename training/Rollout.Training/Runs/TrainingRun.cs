@@ -27,7 +27,7 @@ public static class TrainingRun
         var checkpoint = Prepare(options);
         var run = Identity(options);
         if (checkpoint != null && checkpoint.Run != run)
-            throw new InputException($"{options.OutDir}: its checkpoint belongs to another run ({checkpoint.Run}); this one is {run}");
+            throw new InputException($"{options.OutDir}: its checkpoint belongs to another run ({Difference(checkpoint.Run, run)})");
 
         using var engine = RolloutEngine.Open(options.ModelDir);
         var settings = options.L2T with { Options = options.L2T.Options with { Baseline = options.Advantage } };
@@ -140,11 +140,26 @@ public static class TrainingRun
         return checkpoint;
     }
 
-    /// <summary>What must match for --resume to continue a run: everything that changes what it computes.</summary>
-    private static string Identity(TrainingOptions o) =>
-        $"model={Path.GetFullPath(o.ModelDir)};task={o.Task};advantage={o.Advantage};update={o.Update};seed={o.Seed};prompts={o.Prompts};n={o.Samples};" +
-        $"temperature={o.Temperature};max-new-tokens={o.MaxNewTokens};lr={o.EffectiveLearningRate};batch={o.BatchSize};kl={o.KlWeight};" +
-        $"eval-every={o.EvalEvery};eval-problems={o.EvalProblems};l2t={JsonSerializer.Serialize(o.L2T.Options)};cue={o.L2T.AnswerCue}";
+    /// <summary>What must match for --resume to continue a run: everything that changes what it computes (not the iteration count, which may grow).</summary>
+    private static string Identity(TrainingOptions o) => JsonSerializer.Serialize(new SortedDictionary<string, string>
+    {
+        ["model"] = Path.GetFullPath(o.ModelDir), ["task"] = o.Task, ["advantage"] = o.Advantage.ToString(), ["update"] = o.Update.ToString(),
+        ["seed"] = $"{o.Seed}", ["prompts"] = $"{o.Prompts}", ["n"] = $"{o.Samples}", ["temperature"] = $"{o.Temperature}",
+        ["max-new-tokens"] = $"{o.MaxNewTokens}", ["lr"] = $"{o.EffectiveLearningRate}", ["batch-size"] = $"{o.BatchSize}", ["kl"] = $"{o.KlWeight}",
+        ["eval-every"] = $"{o.EvalEvery}", ["eval-problems"] = $"{o.EvalProblems}", ["l2t"] = JsonSerializer.Serialize(o.L2T.Options),
+        ["answer-cue"] = o.L2T.AnswerCue,
+    });
+
+    /// <summary>The settings two identities disagree on, as "name: then → now".</summary>
+    private static string Difference(string then, string now)
+    {
+        Dictionary<string, string> before;
+        try { before = JsonSerializer.Deserialize<Dictionary<string, string>>(then) ?? []; }
+        catch (JsonException) { return "its settings are unreadable"; }
+        var after = JsonSerializer.Deserialize<Dictionary<string, string>>(now) ?? [];
+        return string.Join("; ", after.Where(a => !before.TryGetValue(a.Key, out var b) || b != a.Value)
+            .Select(a => $"{a.Key}: {JsonSerializer.Serialize(before.GetValueOrDefault(a.Key))} there, {JsonSerializer.Serialize(a.Value)} here"));
+    }
 
     /// <summary>The lines of <paramref name="path"/> up to iteration <paramref name="last"/>, rewritten without any later or cut-off line a killed run left.</summary>
     private static List<T> Kept<T>(string path, int last, Func<T, int> iteration)
