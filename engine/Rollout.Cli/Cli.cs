@@ -2,6 +2,11 @@ using System.CommandLine;
 using Microsoft.ML.OnnxRuntime;
 using Rollout.Cli.Commands;
 using Rollout.Engine;
+using Rollout.Training;
+using Rollout.Kernels;
+using Rollout.Engine.Model;
+using Rollout.Engine.Sampling;
+using Rollout.Engine.Generation;
 
 namespace Rollout.Cli;
 
@@ -22,6 +27,26 @@ public static class Cli
         TrainCommand.Create(),
     };
 
+    /// <summary>The option that sets each library setting an <see cref="InputException"/> can name.</summary>
+    private static readonly Dictionary<string, string> Flags = new()
+    {
+        [nameof(GenerationOptions.SamplesPerPrompt)] = "--n", [nameof(TrainingOptions.Samples)] = "--n",
+        [nameof(GenerationOptions.MaxNewTokens)] = "--max-new-tokens", [nameof(GenerationOptions.BatchSize)] = "--batch-size",
+        [nameof(GenerationOptions.StopStrings)] = "--stop", [nameof(GenerationOptions.Episodes)] = "--episodes",
+        [nameof(SamplingParams.Temperature)] = "--temperature", [nameof(SamplingParams.TopK)] = "--top-k",
+        [nameof(SamplingParams.TopP)] = "--top-p", [nameof(SamplingParams.MinP)] = "--min-p",
+        [nameof(DecoderSession.Device)] = "--device", [nameof(L2TOptions.Rank)] = "--rank",
+        [nameof(TrainingOptions.Iterations)] = "--iterations", [nameof(TrainingOptions.Prompts)] = "--prompts",
+        [nameof(TrainingOptions.EvalEvery)] = "--eval-every", [nameof(TrainingOptions.EvalProblems)] = "--eval-problems",
+        [nameof(TrainingOptions.LearningRate)] = "--lr", [nameof(TrainingOptions.Task)] = "--task", [nameof(TrainingOptions.OutDir)] = "--out",
+    };
+
+    /// <summary>The message as the command line says it: a library setting it starts with becomes its option.</summary>
+    private static string Message(InputException e) =>
+        e.Setting is { } setting && Flags.TryGetValue(setting, out var flag) && e.Message.StartsWith(setting, StringComparison.Ordinal)
+            ? flag + e.Message[setting.Length..]
+            : e.Message;
+
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         bool debug = Environment.GetEnvironmentVariable("ROLLOUT_DEBUG") == "1";
@@ -39,7 +64,7 @@ public static class Cli
         }
         catch (InputException e)
         {
-            error.WriteLine($"rollout: {e.Message}");
+            error.WriteLine($"rollout: {Message(e)}");
             return 2;
         }
         catch (Exception e) when (!debug)

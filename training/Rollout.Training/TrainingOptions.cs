@@ -47,16 +47,16 @@ public sealed record TrainingOptions
 
     public void Validate()
     {
-        void Positive(int value, string option) { if (value < 1) throw new InputException($"{option} must be at least 1 (got {value})"); }
-        Positive(Iterations, "--iterations");
-        Positive(Prompts, "--prompts");
-        Positive(Samples, "--n");
-        Positive(MaxNewTokens, "--max-new-tokens");
-        Positive(BatchSize, "--batch-size");
-        if (EvalEvery < 0) throw new InputException($"--eval-every must be 0 or more (got {EvalEvery})");
-        if (EvalEvery > 0) Positive(EvalProblems, "--eval-problems");
-        if (!(Temperature > 0) || !double.IsFinite(Temperature)) throw new InputException($"--temperature must be a positive number (got {Temperature})");
-        if (!(EffectiveLearningRate > 0) || !double.IsFinite(EffectiveLearningRate)) throw new InputException($"--lr must be a positive number (got {EffectiveLearningRate})");
-        if (Task != "arith") throw new InputException($"--task: unknown task '{Task}' (known: arith)");
+        void Positive(int value, string setting) { if (value < 1) throw InputException.ForSetting(setting, $"must be at least 1 (got {value})"); }
+        Positive(Iterations, nameof(Iterations));
+        Positive(Prompts, nameof(Prompts));
+        Positive(Samples, nameof(Samples));
+        Positive(MaxNewTokens, nameof(MaxNewTokens));
+        Positive(BatchSize, nameof(BatchSize));
+        if (EvalEvery < 0) throw InputException.ForSetting(nameof(EvalEvery), $"must be 0 or more (got {EvalEvery})");
+        if (EvalEvery > 0) Positive(EvalProblems, nameof(EvalProblems));
+        if (!(Temperature > 0) || !double.IsFinite(Temperature)) throw InputException.ForSetting(nameof(Temperature), $"must be a positive number (got {Temperature})");
+        if (!(EffectiveLearningRate > 0) || !double.IsFinite(EffectiveLearningRate)) throw InputException.ForSetting(nameof(LearningRate), $"must be a positive number (got {EffectiveLearningRate})");
+        if (Task != "arith") throw InputException.ForSetting(nameof(Task), $": unknown task '{Task}' (known: arith)");
     }
 }

@@ -60,7 +60,7 @@ internal static class GenerateCommand
         }
         catch (InputException e)
         {
-            throw new InputException($"{e.Message}; the {writer.Count} rollouts finished before it are in {writer.PartialPath}");
+            throw new InputException($"{e.Message}; the {writer.Count} rollouts finished before it are in {writer.PartialPath}", e, e.Setting);
         }
         writer.Commit();
         dump?.Complete();

@@ -57,7 +57,7 @@ public sealed class StepKernels : IDisposable
     {
         int vocab = session.VocabSize, width = session.Config.Hidden;
         if (options.Rank < 1 || options.Rank > Math.Min(vocab, width))
-            throw new InputException($"--rank must be between 1 and min(V, d) = {Math.Min(vocab, width)} (got {options.Rank})");
+            throw InputException.ForSetting(nameof(options.Rank), $"must be between 1 and min(V, d) = {Math.Min(vocab, width)} (got {options.Rank})");
         var head = HeadWeights.Read(onnxPath, vocab, width, session.WeightOverrides);
         using var headBuffer = host.Accelerator.Allocate1D(head);
         return RandomizedSvd.Compute(host, headBuffer.View, vocab, width, options.Rank,

@@ -24,10 +24,10 @@ public sealed record GenerationOptions
 
     public void Validate()
     {
-        if (SamplesPerPrompt < 1) throw new InputException($"--n must be at least 1 (got {SamplesPerPrompt})");
-        if (MaxNewTokens < 1) throw new InputException($"--max-new-tokens must be at least 1 (got {MaxNewTokens})");
-        if (BatchSize < 1) throw new InputException($"--batch-size must be at least 1 (got {BatchSize})");
-        if (StopStrings.Any(string.IsNullOrEmpty)) throw new InputException("--stop: a stop string cannot be empty");
+        if (SamplesPerPrompt < 1) throw InputException.ForSetting(nameof(SamplesPerPrompt), $"must be at least 1 (got {SamplesPerPrompt})");
+        if (MaxNewTokens < 1) throw InputException.ForSetting(nameof(MaxNewTokens), $"must be at least 1 (got {MaxNewTokens})");
+        if (BatchSize < 1) throw InputException.ForSetting(nameof(BatchSize), $"must be at least 1 (got {BatchSize})");
+        if (StopStrings.Any(string.IsNullOrEmpty)) throw InputException.ForSetting(nameof(StopStrings), ": a stop string cannot be empty");
         Sampling.Validate();
     }
 }

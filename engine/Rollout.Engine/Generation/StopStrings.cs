@@ -13,7 +13,7 @@ public sealed class StopStrings
     public StopStrings(IEnumerable<string> stops)
     {
         _stops = stops.ToArray();
-        if (_stops.Any(string.IsNullOrEmpty)) throw new InputException("--stop: a stop string cannot be empty");
+        if (_stops.Any(string.IsNullOrEmpty)) throw InputException.ForSetting(nameof(GenerationOptions.StopStrings), ": a stop string cannot be empty");
     }
 
     /// <summary>

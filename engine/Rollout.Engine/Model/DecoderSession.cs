@@ -103,13 +103,13 @@ public sealed class DecoderSession : IDisposable
         if (sharedContext != null)
         {
             try { sharedContext.AppendExecutionProvider(options); }
-            catch (InvalidOperationException e) { throw new InputException($"--device cuda: {e.Message}"); }
+            catch (InvalidOperationException e) { throw InputException.ForSetting(nameof(Device), $"cuda: {e.Message}"); }
         }
         else if (device == ExecutionDevice.Cuda)
         {
             try { options.AppendExecutionProvider_CUDA(0); }
             catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
-            { throw new InputException($"--device cuda: the CUDA execution provider did not load ({FirstLine(e.Message)}); it needs an NVIDIA driver and the CUDA 13 libraries (libcudart, libcublas, libcublasLt, libcurand, cuDNN 9) on LD_LIBRARY_PATH"); }
+            { throw InputException.ForSetting(nameof(Device), $"cuda: the CUDA execution provider did not load ({FirstLine(e.Message)}); it needs an NVIDIA driver and the CUDA 13 libraries (libcudart, libcublas, libcublasLt, libcurand, cuDNN 9) on LD_LIBRARY_PATH"); }
         }
 
         InferenceSession session;

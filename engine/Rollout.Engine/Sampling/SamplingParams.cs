@@ -23,9 +23,9 @@ public sealed record SamplingParams
     public void Validate()
     {
         if (!Greedy && !(Temperature > 0 && double.IsFinite(Temperature)))
-            throw new InputException($"--temperature must be a finite number > 0 (got {Temperature}); use greedy decoding for argmax");
-        if (TopK < 0) throw new InputException($"--top-k must be 0 (off) or positive (got {TopK})");
-        if (!(TopP > 0 && TopP <= 1)) throw new InputException($"--top-p must be in (0, 1] (got {TopP})");
-        if (!(MinP >= 0 && MinP <= 1)) throw new InputException($"--min-p must be in [0, 1] (got {MinP})");
+            throw InputException.ForSetting(nameof(Temperature), $"must be a finite number > 0 (got {Temperature}); use greedy decoding for argmax");
+        if (TopK < 0) throw InputException.ForSetting(nameof(TopK), $"must be 0 (off) or positive (got {TopK})");
+        if (!(TopP > 0 && TopP <= 1)) throw InputException.ForSetting(nameof(TopP), $"must be in (0, 1] (got {TopP})");
+        if (!(MinP >= 0 && MinP <= 1)) throw InputException.ForSetting(nameof(MinP), $"must be in [0, 1] (got {MinP})");
     }
 }

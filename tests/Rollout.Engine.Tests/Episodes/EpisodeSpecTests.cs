@@ -22,7 +22,8 @@ public class EpisodeSpecTests
     public void Bad_specs_are_input_errors(string spec, string problem)
     {
         var e = Assert.Throws<InputException>(() => EpisodeSpec.Parse(spec));
-        Assert.Contains("--episodes", e.Message);
+        Assert.StartsWith("Episodes:", e.Message);
+        Assert.Equal("Episodes", e.Setting);
         Assert.Contains(problem, e.Message);
     }
 }

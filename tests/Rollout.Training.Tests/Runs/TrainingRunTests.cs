@@ -88,7 +88,7 @@ public sealed class TrainingRunTests
     {
         var used = RepoPaths.NewTempDir("train-used");
         File.WriteAllText(Path.Combine(used, "notes.txt"), "mine");
-        AssertRefused(["train", "--model", Model, "--out", used], "not empty", "--resume");
+        AssertRefused(["train", "--model", Model, "--out", used], "--out", "not empty", "resume");
         var fresh = Path.Combine(RepoPaths.NewTempDir("train-bad"), "run");
         AssertRefused(["train", "--model", Model, "--out", fresh, "--update", "half"], "--update", "half");
         AssertRefused(["train", "--model", Model, "--out", fresh, "--advantage", "ppo"], "--advantage", "ppo");

@@ -128,15 +128,15 @@ public static class TrainingRun
     private static Checkpoint? Prepare(TrainingOptions options)
     {
         var dir = options.OutDir;
-        if (File.Exists(dir)) throw new InputException($"--out {dir}: a file, not a folder");
+        if (File.Exists(dir)) throw InputException.ForSetting(nameof(options.OutDir), $"{dir}: a file, not a folder");
         bool used = Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any();
-        if (used && !options.Resume) throw new InputException($"--out {dir}: the folder is not empty (add --resume to continue the run in it)");
+        if (used && !options.Resume) throw InputException.ForSetting(nameof(options.OutDir), $"{dir}: the folder is not empty (resume the run to continue it)");
         Directory.CreateDirectory(dir);
         var checkpoint = options.Resume ? Checkpoint.Read(dir) : null;
         if (checkpoint == null)
             foreach (var file in new[] { MetricsFile, EvalFile }) File.Delete(Path.Combine(dir, file));
         else if (checkpoint.Iteration > options.Iterations)
-            throw new InputException($"--iterations {options.Iterations}: the run in {dir} is already at iteration {checkpoint.Iteration}");
+            throw InputException.ForSetting(nameof(options.Iterations), $"{options.Iterations}: the run in {dir} is already at iteration {checkpoint.Iteration}");
         return checkpoint;
     }
 
