@@ -35,7 +35,7 @@ public static class Cli
         [nameof(GenerationOptions.StopStrings)] = "--stop", [nameof(GenerationOptions.Episodes)] = "--episodes",
         [nameof(SamplingParams.Temperature)] = "--temperature", [nameof(SamplingParams.TopK)] = "--top-k",
         [nameof(SamplingParams.TopP)] = "--top-p", [nameof(SamplingParams.MinP)] = "--min-p",
-        [nameof(DecoderSession.Device)] = "--device", [nameof(L2TOptions.Rank)] = "--rank",
+        ["Device"] = "--device", [nameof(L2TOptions.Rank)] = "--rank",
         [nameof(TrainingOptions.Iterations)] = "--iterations", [nameof(TrainingOptions.Prompts)] = "--prompts",
         [nameof(TrainingOptions.EvalEvery)] = "--eval-every", [nameof(TrainingOptions.EvalProblems)] = "--eval-problems",
         [nameof(TrainingOptions.LearningRate)] = "--lr", [nameof(TrainingOptions.Task)] = "--task", [nameof(TrainingOptions.OutDir)] = "--out",

@@ -5,7 +5,7 @@ namespace Rollout.Engine.Episodes;
 /// first token of episode k+1; the first starts at token 0 (so <c>&lt;think&gt;</c> joins episode 1) and
 /// the last runs to the end (so the answer joins episode K). Every token is in exactly one span.
 /// </summary>
-public static class CreditSpans
+internal static class CreditSpans
 {
     /// <param name="episodes">Disjoint episodes in order, at least one (as <see cref="EpisodeSegmenter"/> returns).</param>
     /// <param name="tokenCount">The completion's token count.</param>

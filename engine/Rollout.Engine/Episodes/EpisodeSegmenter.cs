@@ -4,7 +4,7 @@ namespace Rollout.Engine.Episodes;
 /// Cuts a completion into episodes (spec §2): finds the episodes' char ranges in the decoded text,
 /// then maps them to exact token spans through the tokens' char offsets.
 /// </summary>
-public static class EpisodeSegmenter
+internal static class EpisodeSegmenter
 {
     /// <param name="text">The completion's decoded text.</param>
     /// <param name="tokenStarts">Per completion token, the char offset in <paramref name="text"/> where it starts.</param>

@@ -10,7 +10,7 @@ namespace Rollout.Engine.Features;
 /// is read from beside the model. Only the head's bytes are read (<see cref="OnnxInitializers"/>): the session
 /// already holds the model, and a second whole copy would double the memory at the first L2T step.
 /// </summary>
-public static class HeadWeights
+internal static class HeadWeights
 {
     /// <param name="overrides">Initializers the session runs with instead of the file's (<see cref="DecoderSession.UpdateWeights"/>): the head is read from there when it is among them.</param>
     public static float[] Read(string onnxPath, int vocab, int hidden, IReadOnlyDictionary<string, float[]>? overrides = null)

@@ -21,7 +21,7 @@ namespace Rollout.Engine.Features;
 /// largest step and are reused. Decode steps can have ONNX Runtime write logits and hidden states straight into
 /// the kernels' buffers (<see cref="Targets"/>); other steps are copied in, from the host or device to device.
 /// </summary>
-public sealed class StepKernels : IDisposable
+internal sealed class StepKernels : IDisposable
 {
     private readonly AcceleratorHost _host;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _vocabBasis;

@@ -23,7 +23,7 @@ namespace Rollout.Engine.L2T;
 /// it is left out of its group's mean and std, since it has nothing to train and its r̃_i, a mean over no tokens, is
 /// undefined.
 /// </remarks>
-public sealed class RolloutScorer
+internal sealed class RolloutScorer
 {
     private readonly AcceleratorHost host;
     private readonly L2TOptions options;

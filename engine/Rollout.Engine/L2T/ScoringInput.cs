@@ -7,7 +7,7 @@ namespace Rollout.Engine.L2T;
 /// token), its answer probes J_0..J_K (spec §3; null when there is no reference answer, then ΔI_k = 0) and the
 /// prompt's reference answer (null when there is none, then the answer scores 0).
 /// </summary>
-public sealed record ScoringInput(RolloutResult Rollout, double[]? AnswerProbes, string? Answer)
+internal sealed record ScoringInput(RolloutResult Rollout, double[]? AnswerProbes, string? Answer)
 {
     public StepFeatures Features => Rollout.Features
         ?? throw new ArgumentException($"rollout {Rollout.Sample} of prompt '{Rollout.PromptId}' has no step features to score");

@@ -16,7 +16,7 @@ public enum ExecutionDevice { Cpu, Cuda }
 /// mask, positions and the KV cache, and returns logits, the final hidden states and the new cache.
 /// Its weights can be replaced (<see cref="UpdateWeights"/>): the session is then re-created over the same edited graph.
 /// </summary>
-public sealed class DecoderSession : IDisposable
+internal sealed class DecoderSession : IDisposable
 {
     private InferenceSession _session;
     private readonly RunOptions _runOptions = new();
@@ -333,7 +333,7 @@ public sealed class DecoderSession : IDisposable
 /// step wrote into caller-owned <see cref="StepOutputTargets"/>, they are read from there, and only if that
 /// memory is on the host.
 /// </summary>
-public sealed class DecoderStep : IDisposable
+internal sealed class DecoderStep : IDisposable
 {
     private readonly OrtValue _logits;
     private readonly OrtValue? _hidden;

@@ -9,7 +9,7 @@ namespace Rollout.Engine.Model;
 /// assumed: which KV names exist, their head count and width, whether <c>position_ids</c> is fed,
 /// and the element types. Fixed dimensions in the graph win over config.json.
 /// </summary>
-public sealed partial record DecoderSignature(
+internal sealed partial record DecoderSignature(
     int Layers,
     int KvHeads,
     int HeadDim,

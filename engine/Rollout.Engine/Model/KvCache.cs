@@ -11,7 +11,7 @@ namespace Rollout.Engine.Model;
 /// next step's inputs without a copy; rows are copied only when the batch changes shape (n samples fanned out of
 /// one prefill, finished rows dropped, answer probes gathered).
 /// </summary>
-public sealed class KvCache : IDisposable
+internal sealed class KvCache : IDisposable
 {
     private readonly OrtValue[] _values;
 

@@ -61,5 +61,5 @@ public sealed class ModelFolder
         }
     }
 
-    public DecoderSession OpenSession(ExecutionDevice device = ExecutionDevice.Cpu) => DecoderSession.Load(OnnxPath, Config, device);
+    internal DecoderSession OpenSession(ExecutionDevice device = ExecutionDevice.Cpu) => DecoderSession.Load(OnnxPath, Config, device);
 }

@@ -11,7 +11,7 @@ namespace Rollout.Engine.Model;
 /// <param name="ReadsSequence">Whether the head multiplies the [batch, sequence, hidden] activation itself (no
 /// reshape between it and the logits), so <see cref="SelectPositions"/> can pick positions in front of it.</param>
 /// <param name="SelectsPositions">Whether <see cref="SelectPositions"/> has put <see cref="PositionsInput"/> in front of the head.</param>
-public sealed record OutputHead(string HiddenStates, string Weight, string? Bias, bool ReadsSequence = true, bool SelectsPositions = false)
+internal sealed record OutputHead(string HiddenStates, string Weight, string? Bias, bool ReadsSequence = true, bool SelectsPositions = false)
 {
     /// <summary>The graph input (int64 [K], indices into a run's new positions) naming the positions that reach the head.</summary>
     public const string PositionsInput = "rollout_output_positions";

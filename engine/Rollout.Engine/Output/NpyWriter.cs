@@ -8,7 +8,7 @@ namespace Rollout.Engine.Output;
 /// (<c>descr</c>, <c>fortran_order</c>, <c>shape</c>) padded with spaces and a newline so the data starts at a
 /// multiple of 64 bytes, then the values in C order, little-endian.
 /// </summary>
-public static class NpyWriter
+internal static class NpyWriter
 {
     public const string Float32 = "<f4";
     public const string Int64 = "<i8";

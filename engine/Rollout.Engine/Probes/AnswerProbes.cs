@@ -6,7 +6,7 @@ using Rollout.Engine.Sampling.Ops;
 namespace Rollout.Engine.Probes;
 
 /// <summary>What a probe feeds after its context: the answer cue, then the reference answer y* whose probability J measures.</summary>
-public sealed record ProbeTokens(int[] Cue, int[] Answer)
+internal sealed record ProbeTokens(int[] Cue, int[] Answer)
 {
     public int Length => Cue.Length + Answer.Length;
 
@@ -19,7 +19,7 @@ public sealed record ProbeTokens(int[] Cue, int[] Answer)
 /// completion token but the last), the prompt's padded mask, the completion with the policy log-probabilities
 /// the sampler reported for it, and the context lengths L_0..L_K (completion tokens) after which J is measured.
 /// </summary>
-public sealed record ProbeJob(KvCache Cache, long[] PromptMask, int[] PromptTokens, int[] Completion, float[] Logprobs,
+internal sealed record ProbeJob(KvCache Cache, long[] PromptMask, int[] PromptTokens, int[] Completion, float[] Logprobs,
     int[] ContextLengths, ProbeTokens Probe);
 
 /// <summary>
@@ -36,7 +36,7 @@ public sealed record ProbeJob(KvCache Cache, long[] PromptMask, int[] PromptToke
 /// </list>
 /// With a head core, the probes' logits get the same shift as the sampler's, so J is measured under the policy.
 /// </summary>
-public sealed class AnswerProbes(DecoderSession session, double temperature, long padTokenId, int maxRows, StepKernels? coreShift)
+internal sealed class AnswerProbes(DecoderSession session, double temperature, long padTokenId, int maxRows, StepKernels? coreShift)
 {
     /// <summary>J values, one array per job, one entry per context length.</summary>
     public double[][] Run(IReadOnlyList<ProbeJob> jobs)

@@ -5,7 +5,7 @@ namespace Rollout.Engine.Prompts;
 /// <summary>A prompt as the model sees it: token ids, special tokens included.</summary>
 public sealed record EncodedPrompt(string Id, int[] TokenIds, string? Answer);
 
-public static class PromptEncoder
+internal static class PromptEncoder
 {
     /// <summary>
     /// Raw text is encoded with the tokenizer's own special tokens (BOS where HF adds one); chat

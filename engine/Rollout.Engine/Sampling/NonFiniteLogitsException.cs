@@ -4,7 +4,7 @@ namespace Rollout.Engine.Sampling;
 /// A logits row holds NaN or +∞, or no finite value at all: the model or the head core is broken,
 /// and no distribution can be formed. The engine catches it and reports the prompt and step.
 /// </summary>
-public sealed class NonFiniteLogitsException(int tokenId, float value)
+internal sealed class NonFiniteLogitsException(int tokenId, float value)
     : Exception(tokenId < 0
         ? "logits row has no finite value (all -inf)"
         : $"logits row has {value} at token {tokenId}")

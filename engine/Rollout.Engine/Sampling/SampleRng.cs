@@ -12,7 +12,7 @@ namespace Rollout.Engine.Sampling;
 /// counter-based, so draw n depends only on the key and n, never on how draws were interleaved.
 /// </para>
 /// </summary>
-public sealed class SampleRng
+internal sealed class SampleRng
 {
     private const ulong Gamma = 0x9E3779B97F4A7C15;
     private readonly ulong _key;

@@ -9,7 +9,7 @@ namespace Rollout.Engine.Sampling;
 /// Holds scratch buffers sized to the vocabulary, so it allocates only when the vocabulary grows;
 /// not thread-safe: use one per thread.
 /// </summary>
-public sealed class Sampler
+internal sealed class Sampler
 {
     private double[] _weights = [];
     private int[] _candidates = [];

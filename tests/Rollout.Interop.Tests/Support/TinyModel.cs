@@ -25,7 +25,7 @@ public sealed class TinyModel : IDisposable
     }
 
     public ModelFolder Folder { get; }
-    public DecoderSession Session { get; }
+    internal DecoderSession Session { get; }
     public ModelWeights Weights { get; }
 
     public void Dispose()

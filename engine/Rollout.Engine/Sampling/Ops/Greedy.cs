@@ -1,6 +1,6 @@
 namespace Rollout.Engine.Sampling.Ops;
 
-public static class Greedy
+internal static class Greedy
 {
     /// <summary>The index of the largest logit, the lowest one on ties (torch.argmax's rule).</summary>
     public static int Argmax(ReadOnlySpan<float> logits)

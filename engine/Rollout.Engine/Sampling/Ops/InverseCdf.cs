@@ -4,7 +4,7 @@ namespace Rollout.Engine.Sampling.Ops;
 /// One draw from a distribution given by unnormalised weights: the first token (in the order given)
 /// among <c>ids</c> whose cumulative weight exceeds u·total. Zero-weight tokens are never returned.
 /// </summary>
-public static class InverseCdf
+internal static class InverseCdf
 {
     public static int Draw(ReadOnlySpan<double> weights, ReadOnlySpan<int> ids, double u)
     {

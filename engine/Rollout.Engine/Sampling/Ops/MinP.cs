@@ -1,6 +1,6 @@
 namespace Rollout.Engine.Sampling.Ops;
 
-public static class MinP
+internal static class MinP
 {
     /// <summary>
     /// Keeps the candidates whose weight is at least <paramref name="minP"/> times the largest

@@ -5,7 +5,7 @@ namespace Rollout.Engine.Sampling.Ops;
 /// (the top token has weight exactly 1) plus log Z. Sums run in double, after subtracting the max,
 /// so nothing overflows and a 150k-token row keeps its log Z accurate far below float precision.
 /// </summary>
-public static class Softmax
+internal static class Softmax
 {
     /// <summary>The largest logit; throws on NaN or +∞ (−∞ is a masked token and is fine) and on an all −∞ row.</summary>
     public static float Max(ReadOnlySpan<float> logits)

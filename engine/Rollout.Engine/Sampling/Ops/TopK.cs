@@ -1,6 +1,6 @@
 namespace Rollout.Engine.Sampling.Ops;
 
-public static class TopK
+internal static class TopK
 {
     /// <summary>
     /// Moves the <paramref name="k"/> best candidates (by <see cref="TokenOrder"/>: weight, then lowest id)

@@ -1,6 +1,6 @@
 namespace Rollout.Engine.Sampling.Ops;
 
-public static class TopP
+internal static class TopP
 {
     /// <summary>
     /// Keeps the smallest set of best candidates (by <see cref="TokenOrder"/>) whose weight reaches
