@@ -43,7 +43,7 @@ public sealed record TrainingOptions
     public double EffectiveLearningRate => LearningRate ?? DefaultLearningRate(Update);
 
     /// <summary>Per update kind: M starts at 0 and moves logits through a rank-r proxy; the full step moves every weight of a trained model.</summary>
-    public static double DefaultLearningRate(UpdateKind update) => update == UpdateKind.Core ? 2e-3 : 2e-5;
+    public static double DefaultLearningRate(UpdateKind update) => update == UpdateKind.Core ? 2e-3 : 1e-4;
 
     public void Validate()
     {
