@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Rollout.Engine.Generation;
+using Rollout.Engine.Output;
 using Rollout.Engine.Prompts;
 using Rollout.Engine.Sampling;
 using Rollout.Models.ModelFolder;
@@ -39,7 +40,9 @@ internal static class DemoCommand
                 L2T = new L2TGeneration(),
             };
             var outPath = parse.GetValue(output)!;
-            var summary = GenerateCommand.RunToFile(engine, prompts, options, outPath, parse.InvocationConfiguration.Error);
+            string summary;
+            using (var writer = RolloutJsonlWriter.Create(outPath))
+                summary = GenerateCommand.RunToFile(engine, prompts, options, writer, parse.InvocationConfiguration.Error);
             stdout.WriteLine("prompt                 sample  r_out  J after each episode          text");
             foreach (var line in File.ReadLines(outPath))
                 stdout.WriteLine(Preview(JsonDocument.Parse(line).RootElement));

@@ -30,20 +30,21 @@ internal static class GenerateCommand
             var dumpDir = parse.GetValue(dumpFeatures);
             if (dumpDir != null && generation.L2T == null) throw new InputException("--dump-features needs --l2t");
             var device = options.Device(parse);
+            // The output is checked and locked before any work: a bad --out costs nothing.
+            using var writer = RolloutJsonlWriter.Create(parse.GetValue(output)!, parse.GetValue(prompts)!);
             using var engine = RolloutEngine.Open(parse.GetValue(model)!, device);
             var encoded = engine.Encode(PromptFile.Read(parse.GetValue(prompts)!));
-            var summary = RunToFile(engine, encoded, generation, parse.GetValue(output)!, parse.InvocationConfiguration.Error, dumpDir);
+            var summary = RunToFile(engine, encoded, generation, writer, parse.InvocationConfiguration.Error, dumpDir);
             parse.InvocationConfiguration.Output.WriteLine(summary);
             return 0;
         });
         return command;
     }
 
-    /// <summary>Generates into <paramref name="outPath"/> with progress on a terminal; returns the summary line.</summary>
-    public static string RunToFile(RolloutEngine engine, IReadOnlyList<EncodedPrompt> prompts, GenerationOptions options, string outPath,
+    /// <summary>Generates into <paramref name="writer"/> (committed at the end) with progress on a terminal; returns the summary line.</summary>
+    public static string RunToFile(RolloutEngine engine, IReadOnlyList<EncodedPrompt> prompts, GenerationOptions options, RolloutJsonlWriter writer,
         TextWriter error, string? dumpFeaturesDir = null)
     {
-        using var writer = RolloutJsonlWriter.Create(outPath);
         using var dump = dumpFeaturesDir == null ? null : new FeatureDump(dumpFeaturesDir, options.L2T!.Options.Rank);
         using var progress = new ConsoleProgress(prompts.Count * options.SamplesPerPrompt, error);
         long scoredTokens = 0, clipped = 0;
@@ -58,7 +59,7 @@ internal static class GenerateCommand
                 progress.RolloutDone();
             }
         }
-        catch (InputException e)
+        catch (InputException e) when (writer.Count > 0)
         {
             throw new InputException($"{e.Message}; the {writer.Count} rollouts finished before it are in {writer.PartialPath}", e, e.Setting);
         }

@@ -35,11 +35,12 @@ internal static class ScoreCommand
                 Episodes = Rollout.Engine.Episodes.EpisodeSpec.Parse(parse.GetValue(episodes)!),
                 L2T = l2t.Read(parse),
             };
+            string[] inputs = parse.GetValue(prompts) is { } promptFile ? [parse.GetValue(rollouts)!, promptFile] : [parse.GetValue(rollouts)!];
+            using var writer = RolloutJsonlWriter.Create(parse.GetValue(output)!, inputs);
             using var engine = RolloutEngine.Open(parse.GetValue(model)!);
             var answers = parse.GetValue(prompts) is { } file ? PromptFile.Read(file).ToDictionary(p => p.Id, p => p.Answer) : [];
             var completions = ReadCompletions(parse.GetValue(rollouts)!, engine, answers);
             var results = engine.Score(completions, options);
-            using var writer = RolloutJsonlWriter.Create(parse.GetValue(output)!);
             foreach (var r in results) writer.Write(r);
             writer.Commit();
             var clip = L2TOptionSet.ClipSummary(results.Sum(r => r.Score!.ClippedAdvantages), results.Sum(r => r.TokenIds.Length), options.L2T!.Options.AdvantageClip);

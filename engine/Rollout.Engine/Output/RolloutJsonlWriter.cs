@@ -7,31 +7,64 @@ namespace Rollout.Engine.Output;
 /// <summary>
 /// Writes rollouts as JSON lines (schema in the README) to <c>FILE.partial</c> and renames it to
 /// FILE on <see cref="Commit"/>. A run that fails keeps the rollouts it finished in the .partial
-/// file, so no work is lost and no incomplete file passes for a complete one.
+/// file, so no work is lost and no incomplete file passes for a complete one; one that fails before
+/// its first rollout leaves no file. The .partial file is opened with the first rollout.
 /// </summary>
 public sealed class RolloutJsonlWriter : IDisposable
 {
     private readonly string _path;
-    private readonly FileStream _stream;
-    private readonly Utf8JsonWriter _json;
+    private FileStream _stream = null!;
+    private Utf8JsonWriter _json = null!;
+    private bool _open;
     private bool _committed;
 
     public int Count { get; private set; }
     public string PartialPath => _path + ".partial";
 
-    private RolloutJsonlWriter(string path)
+    private readonly FileStream _lock;
+
+    private RolloutJsonlWriter(string path, FileStream lockFile)
     {
         _path = path;
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        if (!Directory.Exists(dir)) throw new InputException($"{path}: the output folder does not exist");
-        _stream = new FileStream(PartialPath, FileMode.Create, FileAccess.Write, FileShare.Read);
-        _json = new Utf8JsonWriter(_stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        _lock = lockFile;
     }
 
-    public static RolloutJsonlWriter Create(string path) => new(path);
+    private void Open()
+    {
+        if (_open) return;
+        try { _stream = new FileStream(PartialPath, FileMode.Create, FileAccess.Write, FileShare.Read); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        { throw new InputException($"{_path}: cannot write {PartialPath} ({e.Message})"); }
+        _json = new Utf8JsonWriter(_stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        _open = true;
+    }
+
+    /// <summary>
+    /// Opens <paramref name="path"/> for writing, after checking it is a plain file path that none of
+    /// <paramref name="inputs"/> is, and taking its lock (<c>FILE.lock</c>): a second writer of the same file is refused
+    /// instead of mixing its lines into the first one's.
+    /// </summary>
+    public static RolloutJsonlWriter Create(string path, params string[] inputs)
+    {
+        var full = Path.GetFullPath(path);
+        if (Directory.Exists(full)) throw new InputException($"{path}: a folder, not a file");
+        if (new FileInfo(full).LinkTarget != null) throw new InputException($"{path}: a link; the output is written to a plain file, not through a link");
+        if (full.StartsWith("/dev/", StringComparison.Ordinal) || full.StartsWith("/proc/", StringComparison.Ordinal))
+            throw new InputException($"{path}: a device, not a file");
+        if (inputs.FirstOrDefault(i => Path.GetFullPath(i) == full) is { } input)
+            throw new InputException($"{path}: the output would overwrite the input {input}");
+        var dir = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(dir)) throw new InputException($"{path}: the output folder does not exist");
+        FileStream lockFile;
+        try { lockFile = new FileStream(full + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose); }
+        catch (IOException) { throw new InputException($"{path}: another run is writing it ({path}.lock is held)"); }
+        catch (UnauthorizedAccessException) { throw new InputException($"{path}: the output folder is not writable"); }
+        return new RolloutJsonlWriter(path, lockFile);
+    }
 
     public void Write(RolloutResult r)
     {
+        Open();
         _json.Reset();
         _json.WriteStartObject();
         _json.WriteString("prompt_id", r.PromptId);
@@ -86,18 +119,24 @@ public sealed class RolloutJsonlWriter : IDisposable
     /// <summary>Flushes to disk and gives the file its final name.</summary>
     public void Commit()
     {
+        Open();
         _json.Flush();
         _stream.Flush(flushToDisk: true);
         _stream.Dispose();
         File.Move(PartialPath, _path, overwrite: true);
         _committed = true;
+        _lock.Dispose();
     }
 
     public void Dispose()
     {
         if (_committed) return;
-        _json.Dispose();
-        _stream.Dispose();
+        if (_open)
+        {
+            _json.Dispose();
+            _stream.Dispose();
+        }
+        _lock.Dispose();
     }
 
     private void WriteArray(string name, int[] values)

@@ -114,7 +114,48 @@ public sealed class CliTests(EngineModels models) : IDisposable
     }
 
     [Fact]
-    public void NaN_logits_are_reported_with_the_prompt_and_the_finished_rollouts_kept_aside()
+    public void An_output_that_is_an_input_a_folder_a_link_or_being_written_is_refused_before_any_work()
+    {
+        var prompts = Prompts("""{"id":"a","prompt":"x"}""");
+        var before = File.ReadAllText(prompts);
+        string[] Generate(string outPath) => ["generate", "--model", models.Dir("gpt2"), "--prompts", prompts, "--out", outPath, "--max-new-tokens", "2"];
+
+        var (code, _, err) = Run(Generate(prompts));
+        Assert.Equal(2, code);
+        AssertOneLineError(err, prompts, "overwrite the input");
+        Assert.Equal(before, File.ReadAllText(prompts));
+
+        (code, _, err) = Run(Generate(_dir));
+        Assert.Equal(2, code);
+        AssertOneLineError(err, "a folder");
+
+        var target = Path.Combine(_dir, "target.jsonl");
+        File.WriteAllText(target, "kept\n");
+        var link = Path.Combine(_dir, "link.jsonl");
+        File.CreateSymbolicLink(link, target);
+        (code, _, err) = Run(Generate(link));
+        Assert.Equal(2, code);
+        AssertOneLineError(err, "a link");
+        Assert.NotNull(new FileInfo(link).LinkTarget);
+        Assert.Equal("kept\n", File.ReadAllText(target));
+
+        // A second writer of the same file: refused, and the first one's file is left to it.
+        var shared = Path.Combine(_dir, "shared.jsonl");
+        using (var first = Rollout.Engine.Output.RolloutJsonlWriter.Create(shared))
+        {
+            (code, _, err) = Run(Generate(shared));
+            Assert.Equal(2, code);
+            AssertOneLineError(err, "another run is writing it");
+            first.Commit();
+        }
+        Assert.Equal("", File.ReadAllText(shared));
+        (code, _, err) = Run(Generate(shared));
+        Assert.True(code == 0, err);
+        Assert.Single(File.ReadAllLines(shared));
+    }
+
+    [Fact]
+    public void NaN_logits_are_reported_with_the_prompt_and_no_output_when_nothing_finished()
     {
         var config = ModelConfig.Load(Path.Combine(models.Dir("llama"), "config.json"));
         var weights = RandomWeights.Create(config, EngineModels.Seed);
@@ -127,8 +168,10 @@ public sealed class CliTests(EngineModels models) : IDisposable
         var outPath = Path.Combine(_dir, "out.jsonl");
         var (code, _, err) = Run("generate", "--model", dir, "--prompts", Prompts("""{"id":"q7","prompt":"hello"}"""), "--out", outPath);
         Assert.Equal(2, code);
-        AssertOneLineError(err, "non-finite logits", "'q7'", ".partial");
+        AssertOneLineError(err, "non-finite logits", "'q7'");
+        Assert.DoesNotContain(".partial", err); // no rollout finished, so none is kept and no file says otherwise
         Assert.False(File.Exists(outPath));
+        Assert.False(File.Exists(outPath + ".partial"));
     }
 
     [Fact]
