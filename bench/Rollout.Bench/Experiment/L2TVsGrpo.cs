@@ -111,7 +111,7 @@ public static class L2TVsGrpo
             MaxNewTokens = 160, BatchSize = 64, SamplesPerPrompt = s.FinalSamples, Seed = 12345, Sampling = new SamplingParams { Temperature = 1 },
         });
         return new Final(greedy.Accuracy, sampled.PassAt1, greedy.MeanTokens, greedy.RedundantTokenShare, sampled.MeanTokens, sampled.RedundantTokenShare,
-            greedy.ByDifficulty.ToDictionary(d => d.Key, d => new DifficultyMetrics(d.Value.Accuracy, d.Value.MeanTokens)));
+            DifficultyMetrics.Of(greedy));
     }
 
     private static string Table(Settings s, Final baseline, List<RunResult> runs, TimeSpan wall)

@@ -173,7 +173,7 @@ internal sealed class RolloutScorer
     {
         var members = Enumerable.Range(0, batch.Inputs.Length).Where(i => batch.Rollouts[i].Length > 0).ToArray();
         return FillTokens(batch, tokenRewards, [.. members.Select(i => batch.Rollouts[i])], [.. members.Select(i => advantages[i])],
-            [.. members.Select(i => scales[i])], scaled: options.Baseline == AdvantageBaseline.L2T);
+            options.Baseline == AdvantageBaseline.L2T ? [.. members.Select(i => scales[i])] : null);
     }
 
     /// <summary>
@@ -205,19 +205,21 @@ internal sealed class RolloutScorer
                 }
             }
         }
-        return FillTokens(batch, tokenRewards, [.. spans], [.. values], scales: null, scaled: false);
+        return FillTokens(batch, tokenRewards, [.. spans], [.. values], scales: null);
     }
 
     /// <summary>Runs the token-advantage kernel over ranges that tile the batch's tokens.</summary>
-    private float[] FillTokens(ScoringBatch batch, float[] tokenRewards, IndexRange[] ranges, double[] values, double[]? scales, bool scaled)
+    /// <param name="scales">s_i per range for the scaled, clipped form; null gives every token its range's value.</param>
+    private float[] FillTokens(ScoringBatch batch, float[] tokenRewards, IndexRange[] ranges, double[] values, double[]? scales)
     {
         if (batch.TokenCount == 0) return [];
         var accelerator = host.Accelerator;
         using var rewards = accelerator.Allocate1D(tokenRewards);
         using var rangeValues = accelerator.Allocate1D(values.Select(v => (float)v).ToArray());
-        using var rangeScales = accelerator.Allocate1D((scales ?? values).Select(v => (float)v).ToArray());
+        using var rangeScales = scales == null ? null : accelerator.Allocate1D(scales.Select(v => (float)v).ToArray());
         using var tokenAdvantages = accelerator.Allocate1D<float>(batch.TokenCount);
-        TokenAdvantage.Run(host, rewards.View, rangeValues.View, rangeScales.View, ranges, tokenAdvantages.View, scaled, (float)options.AdvantageClip);
+        TokenAdvantage.Run(host, rewards.View, rangeValues.View, rangeScales?.View ?? default, ranges, tokenAdvantages.View,
+            scaled: scales != null, (float)options.AdvantageClip);
         return tokenAdvantages.GetAsArray1D();
     }
 

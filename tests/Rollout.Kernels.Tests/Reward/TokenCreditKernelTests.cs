@@ -44,7 +44,8 @@ public sealed class TokenCreditKernelTests(Accelerators accelerators)
         using var scaleBuffer = host.Accelerator.Allocate1D(scales);
         using var tokenAdvantages = Inputs.Poisoned(host.Accelerator, tokenRewards.Length);
 
-        TokenAdvantage.Run(host, rewardBuffer.View, advantageBuffer.View, scaleBuffer.View, ranges, tokenAdvantages.View, scaled, clip);
+        // Unscaled, the scales are not read: the scorer passes none.
+        TokenAdvantage.Run(host, rewardBuffer.View, advantageBuffer.View, scaled ? scaleBuffer.View : default, ranges, tokenAdvantages.View, scaled, clip);
 
         var reference = TokenAdvantage.Reference(tokenRewards, advantages.Select(a => (double)a).ToArray(),
             scaled ? scales.Select(m => (double)m).ToArray() : null, ranges, clip);

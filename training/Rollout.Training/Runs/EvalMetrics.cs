@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Rollout.Models.Tasks.Evaluation;
 
 namespace Rollout.Training.Runs;
 
@@ -15,4 +16,9 @@ public sealed record EvalMetrics
 
 public sealed record DifficultyMetrics(
     [property: JsonPropertyName("accuracy")] double Accuracy,
-    [property: JsonPropertyName("mean_tokens")] double MeanTokens);
+    [property: JsonPropertyName("mean_tokens")] double MeanTokens)
+{
+    /// <summary>A task report's per-difficulty accuracy and length.</summary>
+    public static IReadOnlyDictionary<int, DifficultyMetrics> Of(EvaluationReport report) =>
+        report.ByDifficulty.ToDictionary(d => d.Key, d => new DifficultyMetrics(d.Value.Accuracy, d.Value.MeanTokens));
+}

@@ -106,7 +106,7 @@ public static class TrainingRun
         return new EvalMetrics
         {
             Iteration = iteration, Accuracy = result.Accuracy, MeanTokens = result.MeanTokens, RedundantShare = result.RedundantTokenShare,
-            ByDifficulty = result.ByDifficulty.ToDictionary(d => d.Key, d => new DifficultyMetrics(d.Value.Accuracy, d.Value.MeanTokens)),
+            ByDifficulty = DifficultyMetrics.Of(result),
         };
     }
 

@@ -43,7 +43,7 @@ public sealed class FullPolicy : IPolicyUpdate
         engine.UpdateWeights(_update.Tensors);
     }
 
-    public int Steps => _update.Optimizer.ExportState().Step;
+    public int Steps => _update.Optimizer.Steps;
 
     public L2TGeneration Sampling(L2TGeneration settings) => settings;
 

@@ -11,6 +11,9 @@ public sealed class AdamW<T>(IReadOnlyList<Parameter<T>> parameters, double beta
     private readonly T[][] _v = parameters.Select(p => new T[p.Value.Length]).ToArray();
     private int _step;
 
+    /// <summary>Steps taken (the bias corrections' t).</summary>
+    public int Steps => _step;
+
     public void Step(double learningRate)
     {
         _step++;
