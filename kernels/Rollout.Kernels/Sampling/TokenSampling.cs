@@ -11,6 +11,11 @@ namespace Rollout.Kernels.Sampling;
 /// first k, top-p the shortest prefix of the survivors whose weight reaches p of theirs, min-p those of weight ≥ min-p;
 /// the draw walks the kept tokens in id order to the first whose cumulative weight exceeds u·total. Greedy: arg max,
 /// lowest id on ties. A row with a NaN or +∞ logit, or only −∞ logits, gets <see cref="InvalidRow"/>.
+/// <para>
+/// Beside the draw: <see cref="Penalize"/> rewrites the logits of the tokens in each row's history (vLLM's repetition,
+/// presence and frequency penalties; −∞ for tokens suppressed until a minimum length) in place before the row is
+/// sampled, and <see cref="TopLogits"/> finds each row's most likely tokens for reporting.
+/// </para>
 /// </summary>
 public static class TokenSampling
 {
@@ -171,6 +176,219 @@ public static class TokenSampling
         double minWeight = settings.MinP;
         Write(tokens, row, Draw(x, vocab, uniforms[row], topK, topP, minWeight, max, temperature));
     }
+
+    /// <summary>
+    /// Float64 reference for one row's penalties, vLLM's definitions step by step: a token in the prompt or the output
+    /// so far has its logit divided by the repetition penalty when positive and multiplied by it otherwise; then the
+    /// frequency penalty times its output count and, when that count is positive, the presence penalty are subtracted.
+    /// A suppressed token gets −∞. Returns the penalised copy; tokens not listed keep their logits.
+    /// </summary>
+    /// <exception cref="ArgumentException">Invalid settings.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A token id outside the row.</exception>
+    public static float[] PenalizeReference(ReadOnlySpan<float> logits, ReadOnlySpan<TokenPenalty> penalties, SamplingSettings settings)
+    {
+        settings.Validate();
+        var result = logits.ToArray();
+        foreach (var token in penalties)
+        {
+            if ((uint)token.TokenId >= (uint)result.Length)
+                throw new ArgumentOutOfRangeException(nameof(penalties), $"Token {token.TokenId} lies outside the row ({result.Length}).");
+            if (token.Suppressed)
+            {
+                result[token.TokenId] = float.NegativeInfinity;
+                continue;
+            }
+            double logit = result[token.TokenId];
+            if (token.InPrompt || token.OutputCount > 0)
+                logit = logit > 0 ? logit / settings.RepetitionPenalty : logit * settings.RepetitionPenalty;
+            logit -= settings.FrequencyPenalty * token.OutputCount;
+            if (token.OutputCount > 0) logit -= settings.PresencePenalty;
+            result[token.TokenId] = (float)logit;
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Applies each row's penalties to <paramref name="logits"/> (rows × vocab) in place, before the row is sampled
+    /// (<see cref="Run"/>) or scored, so that both see the penalised distribution. Row i's tokens are
+    /// <paramref name="penalties"/>[offsets[i]..offsets[i + 1]], each token at most once per row; rows × vocab is
+    /// offsets.Length − 1 rows. Nothing runs when no row lists a token.
+    /// </summary>
+    /// <exception cref="ArgumentException">A non-positive vocabulary, invalid settings, offsets that do not run from 0 to the
+    /// number of penalties without decreasing, logits of another length, or a token id outside the vocabulary.</exception>
+    public static void Penalize(AcceleratorHost host, ArrayView<float> logits, ReadOnlySpan<TokenPenalty> penalties,
+        ReadOnlySpan<int> offsets, int vocab, SamplingSettings settings)
+    {
+        Require.Positive(vocab, nameof(vocab));
+        settings.Validate();
+        int rows = offsets.Length - 1;
+        Require.Positive(rows, "rows");
+        Require.Length(logits, (long)rows * vocab, nameof(logits));
+        if (offsets[0] != 0 || offsets[rows] != penalties.Length)
+            throw new ArgumentException($"The offsets must run from 0 to {penalties.Length} (got {offsets[0]} to {offsets[rows]}).", nameof(offsets));
+        for (int row = 0; row < rows; row++)
+            if (offsets[row + 1] < offsets[row])
+                throw new ArgumentException($"Offset {row + 1} ({offsets[row + 1]}) lies below offset {row} ({offsets[row]}).", nameof(offsets));
+        foreach (var token in penalties)
+            if ((uint)token.TokenId >= (uint)vocab)
+                throw new ArgumentException($"Token {token.TokenId} lies outside the vocabulary ({vocab}).", nameof(penalties));
+        if (penalties.IsEmpty) return;
+
+        var entries = penalties.ToArray();
+        var bounds = offsets.ToArray();
+        host.Dispatch(
+            () =>
+            {
+                var scores = logits.OnHost().Span;
+                for (int row = 0; row < rows; row++)
+                    for (int j = bounds[row]; j < bounds[row + 1]; j++)
+                    {
+                        long at = (long)row * vocab + entries[j].TokenId;
+                        scores[(int)at] = Penalized(scores[(int)at], entries[j], settings);
+                    }
+            },
+            () =>
+            {
+                using var entryBuffer = host.Accelerator.Allocate1D(entries);
+                using var boundBuffer = host.Accelerator.Allocate1D(bounds);
+                var kernel = host.Kernel(static a => a.LoadStreamKernel<ArrayView<float>, ArrayView<TokenPenalty>, ArrayView<int>,
+                    int, SamplingSettings>(PenaltyKernel));
+                kernel(host.GroupLaunch(rows), logits, entryBuffer.View, boundBuffer.View, vocab, settings);
+                host.Accelerator.Synchronize(); // the buffers are freed on return
+            });
+    }
+
+    /// <summary>One group per row; its threads take the row's listed tokens in turn (each token once, so no two write one logit).</summary>
+    private static void PenaltyKernel(ArrayView<float> logits, ArrayView<TokenPenalty> penalties, ArrayView<int> offsets, int vocab,
+        SamplingSettings settings)
+    {
+        int row = Grid.IdxX;
+        for (int j = offsets[row] + Group.IdxX; j < offsets[row + 1]; j += Group.DimX)
+        {
+            var token = penalties[j];
+            long at = (long)row * vocab + token.TokenId;
+            logits[at] = Penalized(logits[at], token, settings);
+        }
+    }
+
+    /// <summary>
+    /// One token's penalised logit, in float64 and rounded once: the kernel's and the managed path's arithmetic, the
+    /// reference's steps. At the neutral values every step is exact, so a listed token keeps its logit bit for bit.
+    /// </summary>
+    private static float Penalized(float logit, TokenPenalty token, SamplingSettings settings)
+    {
+        if (token.Suppressed) return float.NegativeInfinity;
+        double value = logit;
+        bool seen = token.OutputCount > 0;
+        if (seen || token.InPrompt) value = value > 0 ? value / settings.RepetitionPenalty : value * settings.RepetitionPenalty;
+        value -= settings.FrequencyPenalty * token.OutputCount;
+        if (seen) value -= settings.PresencePenalty;
+        return (float)value;
+    }
+
+    /// <summary>
+    /// Float64 reference (a sort) for one row: the <paramref name="k"/> largest logits, largest first and ties by lowest
+    /// id, with their ids. Log-probabilities under softmax(ℓ/τ) rise with the logit, so these are the row's k most
+    /// likely tokens, in the order their log-probabilities fall. A row with a NaN gets <see cref="InvalidRow"/> ids.
+    /// </summary>
+    /// <exception cref="ArgumentException">An empty row, or k outside [1, row length].</exception>
+    public static (int TokenId, float Logit)[] TopLogitsReference(ReadOnlySpan<float> logits, int k)
+    {
+        if (logits.IsEmpty) throw new ArgumentException("The logits row is empty.", nameof(logits));
+        if (k < 1 || k > logits.Length) throw new ArgumentException($"k must lie in [1, {logits.Length}] (got {k}).", nameof(k));
+        var row = logits.ToArray();
+        if (row.Any(float.IsNaN)) return Enumerable.Repeat((InvalidRow, float.NaN), k).ToArray();
+        var order = Enumerable.Range(0, row.Length).ToArray();
+        Array.Sort(order, (a, b) => row[a] != row[b] ? row[b].CompareTo(row[a]) : a.CompareTo(b));
+        return order.Take(k).Select(id => (id, row[id])).ToArray();
+    }
+
+    /// <summary>
+    /// Writes each row's <paramref name="k"/> largest logits (largest first, ties by lowest id) to
+    /// <paramref name="values"/> and their ids to <paramref name="ids"/> (rows × k each) from <paramref name="logits"/>
+    /// (rows × vocab): the tokens of the top log-probabilities, which the caller forms with the row's normaliser, so
+    /// they agree with the sampled token's own. A row with a NaN gets <see cref="InvalidRow"/> ids.
+    /// </summary>
+    /// <exception cref="ArgumentException">A non-positive vocabulary, k outside [1, vocab], or lengths that do not match.</exception>
+    public static void TopLogits(AcceleratorHost host, ArrayView<float> logits, ArrayView<int> ids, ArrayView<float> values, int vocab, int k)
+    {
+        Require.Positive(vocab, nameof(vocab));
+        if (k < 1 || k > vocab) throw new ArgumentException($"k must lie in [1, {vocab}] (got {k}).", nameof(k));
+        long rows = logits.Length / vocab;
+        Require.Positive(rows, "rows");
+        Require.Length(logits, rows * vocab, nameof(logits));
+        Require.Length(ids, rows * k, nameof(ids));
+        Require.Length(values, rows * k, nameof(values));
+        host.Dispatch(
+            () =>
+            {
+                HostView<float> scores = logits.OnHost(), top = values.OnHost();
+                HostView<int> tokens = ids.OnHost();
+                HostLoop.For((int)rows, (long)vocab * 16, row =>
+                {
+                    var best = TopLogitsReference(scores.Span.Slice(row * vocab, vocab), k);
+                    for (int j = 0; j < k; j++) (tokens.Span[row * k + j], top.Span[row * k + j]) = best[j];
+                });
+            },
+            () =>
+            {
+                var kernel = host.Kernel(static a => a.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>(TopLogitsKernel));
+                kernel(host.ReductionLaunch((int)rows), logits, ids, values, vocab, k);
+            });
+    }
+
+    /// <summary>
+    /// One group per row, k rounds: each takes the largest logit among the tokens after the previous pick in the order
+    /// (logit descending, then id ascending), then the lowest id holding it. k is small (vLLM allows 20), so k sweeps
+    /// of the row cost less than sorting it.
+    /// </summary>
+    private static void TopLogitsKernel(ArrayView<float> logits, ArrayView<int> ids, ArrayView<float> values, int vocab, int k)
+    {
+        int row = Grid.IdxX;
+        var x = logits.SubView((long)row * vocab, vocab);
+        int localInvalid = 0;
+        for (int i = Group.IdxX; i < vocab; i += Group.DimX)
+            if (float.IsNaN(x[i])) localInvalid = 1;
+        if (GroupReduce.Max(localInvalid) != 0)
+        {
+            for (int j = Group.IdxX; j < k; j += Group.DimX)
+            {
+                ids[(long)row * k + j] = InvalidRow;
+                values[(long)row * k + j] = float.NaN;
+            }
+            return;
+        }
+
+        float previous = float.PositiveInfinity;
+        int previousId = -1;
+        for (int j = 0; j < k; j++)
+        {
+            float localBest = float.NegativeInfinity;
+            for (int i = Group.IdxX; i < vocab; i += Group.DimX)
+                if (After(x[i], i, previous, previousId)) localBest = MathF.Max(localBest, x[i]);
+            float best = GroupReduce.Max(localBest);
+            // Each thread's first hit is its lowest id (its ids ascend), so the group minimum is the lowest of all.
+            int first = int.MaxValue;
+            for (int i = Group.IdxX; i < vocab; i += Group.DimX)
+                if (x[i] == best && After(x[i], i, previous, previousId))
+                {
+                    first = i;
+                    break;
+                }
+            int id = GroupReduce.Min(first);
+            if (Group.IdxX == 0)
+            {
+                ids[(long)row * k + j] = id;
+                values[(long)row * k + j] = best;
+            }
+            previous = best;
+            previousId = id;
+        }
+    }
+
+    /// <summary>Whether a token comes after (<paramref name="previous"/>, <paramref name="previousId"/>) in the order logit descending, id ascending.</summary>
+    private static bool After(float logit, int id, float previous, int previousId) =>
+        logit < previous || (logit == previous && id > previousId);
 
     /// <summary>
     /// The cut after the k-th token in the sampling order. Weights do not decrease as logits grow, so the k-th largest
