@@ -17,6 +17,12 @@ internal sealed class GenerationOptionSet
     private readonly Option<int?> _topK = new("--top-k") { Description = "Keep the k most likely tokens (0 = off)" };
     private readonly Option<double?> _topP = new("--top-p") { Description = "Keep the smallest set with probability ≥ p (1 = off)" };
     private readonly Option<double?> _minP = new("--min-p") { Description = "Keep tokens with p ≥ min_p · p_max (0 = off)" };
+    private readonly Option<double> _repetitionPenalty = new("--repetition-penalty") { Description = "Divide (logit > 0) or multiply the logits of tokens in the prompt or output so far (HF/vLLM; 1 = off)", DefaultValueFactory = _ => 1.0 };
+    private readonly Option<double> _presencePenalty = new("--presence-penalty") { Description = "Subtract from the logits of tokens in the output so far (vLLM; 0 = off)", DefaultValueFactory = _ => 0.0 };
+    private readonly Option<double> _frequencyPenalty = new("--frequency-penalty") { Description = "Subtract, times the token's count in the output so far (vLLM; 0 = off)", DefaultValueFactory = _ => 0.0 };
+    private readonly Option<int> _minNewTokens = new("--min-new-tokens") { Description = "EOS and stop token ids are masked until a rollout has this many tokens (HF's min_new_tokens)", DefaultValueFactory = _ => 0 };
+    private readonly Option<bool> _ignoreEos = new("--ignore-eos") { Description = "Keep going past EOS until the token budget (vLLM's ignore_eos)" };
+    private readonly Option<int> _logprobs = new("--logprobs") { Description = "Record each token's K most likely alternatives as top_logprobs (vLLM's logprobs; 0 = off, at most 20)", DefaultValueFactory = _ => 0 };
     private readonly Option<ulong> _seed = new("--seed") { Description = "Seed; with prompt id and sample index it fixes each rollout", DefaultValueFactory = _ => 0UL };
     private readonly Option<string[]> _stop = new("--stop") { Description = "Stop string (repeatable); left out of the text" };
     private readonly Option<int[]> _stopTokenIds = new("--stop-token-id") { Description = "Stop token id (repeatable)" };
@@ -26,7 +32,8 @@ internal sealed class GenerationOptionSet
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _n, _maxNewTokens, _greedy, _temperature, _topK, _topP, _minP, _seed, _stop, _stopTokenIds, _episodes, _batchSize, _device })
+        foreach (var option in new Option[] { _n, _maxNewTokens, _greedy, _temperature, _topK, _topP, _minP, _repetitionPenalty, _presencePenalty, _frequencyPenalty,
+                     _minNewTokens, _ignoreEos, _logprobs, _seed, _stop, _stopTokenIds, _episodes, _batchSize, _device })
             command.Options.Add(option);
     }
 
@@ -43,6 +50,7 @@ internal sealed class GenerationOptionSet
         {
             SamplesPerPrompt = parse.GetValue(_n),
             MaxNewTokens = parse.GetValue(_maxNewTokens),
+            MinNewTokens = parse.GetValue(_minNewTokens),
             Sampling = new SamplingParams
             {
                 Greedy = greedy,
@@ -50,10 +58,15 @@ internal sealed class GenerationOptionSet
                 TopK = topK ?? 0,
                 TopP = topP ?? 1.0,
                 MinP = minP ?? 0.0,
+                RepetitionPenalty = parse.GetValue(_repetitionPenalty),
+                PresencePenalty = parse.GetValue(_presencePenalty),
+                FrequencyPenalty = parse.GetValue(_frequencyPenalty),
             },
             Seed = parse.GetValue(_seed),
             StopStrings = parse.GetValue(_stop) ?? [],
             StopTokenIds = parse.GetValue(_stopTokenIds) ?? [],
+            IgnoreEos = parse.GetValue(_ignoreEos),
+            TopLogprobs = parse.GetValue(_logprobs),
             Episodes = EpisodeSpec.Parse(parse.GetValue(_episodes)!),
             BatchSize = parse.GetValue(_batchSize),
         };

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
@@ -120,42 +121,77 @@ internal sealed class StepKernels : IDisposable
     }
 
     /// <summary>
-    /// Draws one token per prepared row on the accelerator (<see cref="TokenSampling"/>: the host sampler's semantics)
-    /// from its logits after the head-core shift, with the row's uniform draw u (ignored when greedy). Only tokens and
-    /// their statistics come back. A row with non-finite logits gets <see cref="TokenSampling.InvalidRow"/>.
+    /// Applies each prepared row's penalties (row i: <paramref name="histories"/>[i], none when null) to its logits in
+    /// place (<see cref="TokenSampling.Penalize"/>), so that drawing, statistics and u_t all read the penalised policy.
     /// </summary>
-    public TokenChoice[] SampleOnDevice(SamplingParams sampling, ReadOnlySpan<double> uniforms)
+    public void Penalize(SamplingParams sampling, IReadOnlyList<TokenHistory?> histories)
+    {
+        int rows = histories.Count;
+        var offsets = new int[rows + 1];
+        var penalties = new List<TokenPenalty>();
+        for (int i = 0; i < rows; i++)
+        {
+            if (histories[i] is { } history) penalties.AddRange(history.Entries);
+            offsets[i + 1] = penalties.Count;
+        }
+        TokenSampling.Penalize(_host, _outputs!.Logits(rows, 1), CollectionsMarshal.AsSpan(penalties), offsets, Vocab, sampling.ToSettings());
+    }
+
+    /// <summary>
+    /// Draws one token per prepared row on the accelerator (<see cref="TokenSampling"/>: the host sampler's semantics)
+    /// from its logits after the head-core shift (and <see cref="Penalize"/>), with the row's uniform draw u (ignored when
+    /// greedy). Only tokens and their statistics come back, and <paramref name="topLogprobs"/> alternatives per row. A
+    /// row with non-finite logits gets <see cref="TokenSampling.InvalidRow"/>.
+    /// </summary>
+    public TokenChoice[] SampleOnDevice(SamplingParams sampling, ReadOnlySpan<double> uniforms, int topLogprobs = 0)
     {
         int rows = uniforms.Length;
         var buffers = _rows!;
         var uniformView = buffers.Uniforms.AsArrayView<double>(0, rows);
         uniformView.CopyFromCPU(uniforms);
         var tokenView = buffers.Tokens.AsArrayView<int>(0, rows);
-        var settings = sampling.Greedy
-            ? SamplingSettings.GreedyDecoding
-            : SamplingSettings.Sample(sampling.Temperature, sampling.TopK, sampling.TopP, sampling.MinP);
-        TokenSampling.Run(_host, _outputs!.Logits(rows, 1), uniformView, tokenView, Vocab, settings);
+        TokenSampling.Run(_host, _outputs!.Logits(rows, 1), uniformView, tokenView, Vocab, sampling.ToSettings());
         var tokens = new int[rows];
         tokenView.CopyToCPU(tokens);
-        return ChoicesOnDevice(tokens, sampling.PolicyTemperature);
+        // A row that cannot be sampled is reported by the caller; its alternatives would mean nothing.
+        return ChoicesOnDevice(tokens, sampling.PolicyTemperature, tokens.Contains(TokenSampling.InvalidRow) ? 0 : topLogprobs);
     }
 
     /// <summary>The statistics of given tokens (teacher forcing), one per prepared row, computed on the accelerator.</summary>
-    public TokenChoice[] EvaluateOnDevice(ReadOnlySpan<int> tokens, SamplingParams sampling)
+    public TokenChoice[] EvaluateOnDevice(ReadOnlySpan<int> tokens, SamplingParams sampling, int topLogprobs = 0)
     {
         _rows!.Tokens.AsArrayView<int>(0, tokens.Length).CopyFromCPU(tokens);
-        return ChoicesOnDevice(tokens.ToArray(), sampling.PolicyTemperature);
+        return ChoicesOnDevice(tokens.ToArray(), sampling.PolicyTemperature, topLogprobs);
     }
 
-    /// <summary>Softmax statistics of the tokens already in the token buffer, as the host sampler reports them.</summary>
-    private TokenChoice[] ChoicesOnDevice(int[] tokens, double policyTemperature)
+    /// <summary>
+    /// Softmax statistics of the tokens already in the token buffer, as the host sampler reports them, and each row's
+    /// <paramref name="topLogprobs"/> most likely tokens (<see cref="TokenSampling.TopLogits"/>), their log-probabilities
+    /// formed as the statistics form the token's own (ℓ · (1/τ) − log-sum-exp, float32), so the two agree.
+    /// </summary>
+    private TokenChoice[] ChoicesOnDevice(int[] tokens, double policyTemperature, int topLogprobs)
     {
         int rows = tokens.Length;
+        var logits = _outputs!.Logits(rows, 1);
         var statisticsView = _rows!.Statistics.AsArrayView<StepStatistics>(0, rows);
-        SoftmaxStatistics.Run(_host, _outputs!.Logits(rows, 1), _rows.Tokens.AsArrayView<int>(0, rows), statisticsView, Vocab, (float)policyTemperature);
+        SoftmaxStatistics.Run(_host, logits, _rows.Tokens.AsArrayView<int>(0, rows), statisticsView, Vocab, (float)policyTemperature);
         var statistics = new StepStatistics[rows];
         statisticsView.CopyToCPU(statistics);
-        return tokens.Select((token, i) => new TokenChoice(token, statistics[i].LogProb, statistics[i].RawLogProb, statistics[i].Entropy, statistics[i].LogSumExp)).ToArray();
+        var top = topLogprobs > 0 ? TopLogits(logits, rows, Math.Min(topLogprobs, Vocab)) : null;
+        float inverseTemperature = 1f / (float)policyTemperature;
+        return tokens.Select((token, i) => new TokenChoice(token, statistics[i].LogProb, statistics[i].RawLogProb, statistics[i].Entropy, statistics[i].LogSumExp,
+            top?[i].Select(t => new TokenAlternative(t.Id, t.Logit * inverseTemperature - statistics[i].LogSumExp)).ToArray())).ToArray();
+    }
+
+    /// <summary>Each row's k largest logits with their ids, largest first.</summary>
+    private (int Id, float Logit)[][] TopLogits(ArrayView<float> logits, int rows, int k)
+    {
+        using var ids = _host.Accelerator.Allocate1D<int>((long)rows * k);
+        using var values = _host.Accelerator.Allocate1D<float>((long)rows * k);
+        TokenSampling.TopLogits(_host, logits, ids.View, values.View, Vocab, k);
+        var id = ids.GetAsArray1D();
+        var value = values.GetAsArray1D();
+        return Enumerable.Range(0, rows).Select(row => Enumerable.Range(row * k, k).Select(j => (id[j], value[j])).ToArray()).ToArray();
     }
 
     /// <summary>Row i's logits after the head-core shift (only with a core): what the sampler must draw from.</summary>

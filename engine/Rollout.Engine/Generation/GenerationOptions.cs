@@ -9,6 +9,12 @@ public sealed record GenerationOptions
     /// <summary>Samples per prompt (GRPO's group size); they share one prefill.</summary>
     public int SamplesPerPrompt { get; init; } = 1;
     public int MaxNewTokens { get; init; } = 256;
+    /// <summary>
+    /// Until a rollout has this many tokens, EOS (unless <see cref="IgnoreEos"/>) and the stop token ids get −∞ logits
+    /// (HF's min_new_tokens; vLLM's min_tokens), so they are not drawn and the logprobs reported are of that
+    /// distribution; 0 = off. Stop strings and the context window still end a rollout, as HF's stopping criteria do.
+    /// </summary>
+    public int MinNewTokens { get; init; }
     public SamplingParams Sampling { get; init; } = new();
     /// <summary>With the prompt id and sample index, fixes every draw of a rollout, whatever else is in the batch.</summary>
     public ulong Seed { get; init; }
@@ -19,13 +25,22 @@ public sealed record GenerationOptions
     public EpisodeSpec Episodes { get; init; } = EpisodeSpec.Parse("tags");
     /// <summary>Sequences decoded together; a prompt's samples are never split across batches.</summary>
     public int BatchSize { get; init; } = 16;
+    /// <summary>Record each token's K most likely alternatives with their log-probabilities (vLLM's logprobs=K; at most 20), under the same policy as the token's own; 0 = off.</summary>
+    public int TopLogprobs { get; init; }
     /// <summary>L2T scoring of every rollout; null generates without it.</summary>
     public L2TGeneration? L2T { get; init; }
+
+    /// <summary>The most alternatives <see cref="TopLogprobs"/> may ask for (vLLM's default limit).</summary>
+    public const int MaxTopLogprobs = 20;
 
     public void Validate()
     {
         if (SamplesPerPrompt < 1) throw InputException.ForSetting(nameof(SamplesPerPrompt), $"must be at least 1 (got {SamplesPerPrompt})");
         if (MaxNewTokens < 1) throw InputException.ForSetting(nameof(MaxNewTokens), $"must be at least 1 (got {MaxNewTokens})");
+        if (MinNewTokens < 0 || MinNewTokens > MaxNewTokens)
+            throw InputException.ForSetting(nameof(MinNewTokens), $"must be between 0 (off) and the token budget {MaxNewTokens} (got {MinNewTokens})");
+        if (TopLogprobs < 0 || TopLogprobs > MaxTopLogprobs)
+            throw InputException.ForSetting(nameof(TopLogprobs), $"must be between 0 (off) and {MaxTopLogprobs} (got {TopLogprobs})");
         if (BatchSize < 1) throw InputException.ForSetting(nameof(BatchSize), $"must be at least 1 (got {BatchSize})");
         if (StopStrings.Any(string.IsNullOrEmpty)) throw InputException.ForSetting(nameof(StopStrings), ": a stop string cannot be empty");
         Sampling.Validate();

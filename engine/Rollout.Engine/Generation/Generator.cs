@@ -114,7 +114,8 @@ internal sealed class Generator
         for (int p = 0; p < prompts.Count; p++)
             for (int s = 0; s < options.SamplesPerPrompt; s++)
             {
-                rows.Add(new SequenceState(prompts[p], s, mask.AsSpan(p * width, width).ToArray(), options, probes[p]));
+                rows.Add(new SequenceState(prompts[p], s, mask.AsSpan(p * width, width).ToArray(), options, probes[p])
+                    { History = TokenHistory.For(prompts[p].TokenIds, options, _eosTokenIds) });
                 sources.Add((p, 0));
             }
         ChooseAll(rows, step, sources, options, l2t, onToken);
@@ -153,7 +154,7 @@ internal sealed class Generator
     /// <summary>Samples each row's next token from its source in the step.</summary>
     private void ChooseAll(List<SequenceState> rows, DecoderStep step, List<(int Row, int Position)> sources, GenerationOptions options,
         L2TRuntime? l2t, Action? onToken, bool writtenInPlace = false) =>
-        StepChoices.Apply(rows, step, sources, l2t, options.Sampling.PolicyTemperature,
+        StepChoices.Apply(rows, step, sources, l2t, options.Sampling,
             (i, logits) => Sample(rows[i], logits, options),
             features => SampleOnDevice(rows, features, options),
             (row, choice) =>
@@ -165,7 +166,8 @@ internal sealed class Generator
 
     private TokenChoice Sample(SequenceState row, ReadOnlySpan<float> logits, GenerationOptions options)
     {
-        try { return _sampler.Sample(logits, options.Sampling, row.Rng); }
+        var penalties = row.History is { } history ? history.Entries : default;
+        try { return _sampler.Sample(logits, options.Sampling, row.Rng, penalties, options.TopLogprobs); }
         catch (NonFiniteLogitsException e) { throw NonFiniteLogits(row, e.Message); }
     }
 
@@ -173,7 +175,7 @@ internal sealed class Generator
     private static TokenChoice[] SampleOnDevice(List<SequenceState> rows, StepKernels features, GenerationOptions options)
     {
         var uniforms = rows.Select(row => options.Sampling.Greedy ? 0 : row.Rng.NextDouble()).ToArray();
-        var choices = features.SampleOnDevice(options.Sampling, uniforms);
+        var choices = features.SampleOnDevice(options.Sampling, uniforms, options.TopLogprobs);
         for (int i = 0; i < choices.Length; i++)
             if (choices[i].TokenId == TokenSampling.InvalidRow) throw NonFiniteLogits(rows[i], "a NaN or infinite logit, or all of them −∞");
         return choices;

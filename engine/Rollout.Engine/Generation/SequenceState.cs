@@ -21,6 +21,7 @@ internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] pro
     private readonly List<float> _logprobs = [];
     private readonly List<float> _rawLogprobs = [];
     private readonly List<float> _entropies = [];
+    private readonly List<TokenAlternative[]> _topLogprobs = [];
     /// <summary>Where the text is cut when a stop string ended the rollout (the stop string is left out, as vLLM does).</summary>
     private int? _textEnd;
     /// <summary>Text length already searched for stop strings, so each step only looks at what is new.</summary>
@@ -36,6 +37,8 @@ internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] pro
     /// <summary>This rollout's cache row when it finished, kept for its answer probes.</summary>
     public KvCache? Retained { get; set; }
     public FinishReason? Finish { get; private set; }
+    /// <summary>What the sampler applies for this rollout's penalties and minimum length; null when none apply.</summary>
+    public TokenHistory? History { get; init; }
     public bool Finished => Finish != null;
 
     public void Append(TokenChoice choice, IReadOnlySet<int> eosTokenIds, int contextWindow, TextTokenizer tokenizer)
@@ -44,6 +47,8 @@ internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] pro
         _logprobs.Add(choice.Logprob);
         _rawLogprobs.Add(choice.RawLogprob);
         _entropies.Add(choice.Entropy);
+        if (choice.TopLogprobs is { } alternatives) _topLogprobs.Add(alternatives);
+        History?.Append(choice.TokenId);
 
         if (!options.IgnoreEos && eosTokenIds.Contains(choice.TokenId)) Finish = FinishReason.Eos;
         else if (options.StopTokenIds.Contains(choice.TokenId)) Finish = FinishReason.Stop;
@@ -97,6 +102,7 @@ internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] pro
         if (_textEnd is int end) text = text[..Math.Min(end, text.Length)];
         return new RolloutResult(Prompt.Id, Sample, Prompt.TokenIds, ids, text, Finish ?? FinishReason.Length,
             _logprobs.ToArray(), _rawLogprobs.ToArray(), _entropies.ToArray(), segmentation.Episodes, segmentation.FormatOk,
-            _u.Count == 0 ? null : new StepFeatures(_u.Count / ids.Length, _u.ToArray(), _v.ToArray()));
+            _u.Count == 0 ? null : new StepFeatures(_u.Count / ids.Length, _u.ToArray(), _v.ToArray()))
+        { TopLogprobs = _topLogprobs.Count == 0 ? null : _topLogprobs.ToArray() };
     }
 }

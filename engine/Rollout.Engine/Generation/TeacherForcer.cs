@@ -17,6 +17,9 @@ internal sealed class TeacherForcer(DecoderSession session, TextTokenizer tokeni
 
     public List<RolloutResult> Score(IReadOnlyList<GivenCompletion> completions, GenerationOptions options, L2TRuntime? l2t)
     {
+        // Each completion token would need the history before it, on the device too; not done yet, so refused rather than ignored.
+        if (options.Sampling.HasPenalties || options.MinNewTokens > 0)
+            throw new InputException("scoring given completions applies no repetition, presence or frequency penalty and no minimum length: set them off to score");
         var rows = new List<SequenceState>(completions.Count);
         for (int c = 0; c < completions.Count; c++)
         {
@@ -47,9 +50,9 @@ internal sealed class TeacherForcer(DecoderSession session, TextTokenizer tokeni
         using var step = session.Run(ids, mask, positions, length, empty, withHiddenStates: l2t != null, outputPositions: predicting);
         var entries = Enumerable.Repeat(row, completion.Length).ToList();
         var sources = Enumerable.Range(0, completion.Length).Select(t => (0, t)).ToList();
-        StepChoices.Apply(entries, step, sources, l2t, options.Sampling.PolicyTemperature,
-            (t, logits) => _sampler.Evaluate(logits, options.Sampling, completion[t]),
-            features => features.EvaluateOnDevice(completion, options.Sampling),
+        StepChoices.Apply(entries, step, sources, l2t, options.Sampling,
+            (t, logits) => _sampler.Evaluate(logits, options.Sampling, completion[t], options.TopLogprobs),
+            features => features.EvaluateOnDevice(completion, options.Sampling, options.TopLogprobs),
             (state, choice) => state.Append(choice, eosTokenIds, session.Config.MaxPositions, tokenizer));
         if (probe != null) row.Retained = step.Present;
         else step.Present.Dispose();

@@ -76,6 +76,23 @@ public sealed class RolloutJsonlWriter : IDisposable
         WriteArray("logprobs", r.Logprobs);
         WriteArray("raw_logprobs", r.RawLogprobs);
         WriteArray("entropies", r.Entropies);
+        if (r.TopLogprobs is { } top)
+        {
+            _json.WriteStartArray("top_logprobs");
+            foreach (var alternatives in top)
+            {
+                _json.WriteStartArray();
+                foreach (var a in alternatives)
+                {
+                    _json.WriteStartObject();
+                    _json.WriteNumber("token_id", a.TokenId);
+                    _json.WriteNumber("logprob", a.Logprob);
+                    _json.WriteEndObject();
+                }
+                _json.WriteEndArray();
+            }
+            _json.WriteEndArray();
+        }
         _json.WriteStartArray("episodes");
         for (int k = 0; k < r.Episodes.Count; k++)
         {

@@ -1,11 +1,12 @@
 using Rollout.Engine.Sampling.Ops;
+using Rollout.Kernels.Sampling;
 
 namespace Rollout.Engine.Sampling;
 
 /// <summary>
-/// Chooses one token from one row of logits: temperature → top-k → top-p → min-p → one uniform draw
-/// from the renormalised survivors (HF/vLLM semantics), and reports the token's log-probabilities
-/// under the untruncated policy (see <see cref="TokenChoice"/>).
+/// Chooses one token from one row of logits: the row's penalties → temperature → top-k → top-p → min-p → one uniform
+/// draw from the renormalised survivors (HF/vLLM semantics), and reports the token's log-probabilities under the
+/// untruncated, penalised policy (see <see cref="TokenChoice"/>), with its most likely alternatives when asked.
 /// Holds scratch buffers sized to the vocabulary, so it allocates only when the vocabulary grows;
 /// not thread-safe: use one per thread.
 /// </summary>
@@ -13,17 +14,21 @@ internal sealed class Sampler
 {
     private double[] _weights = [];
     private int[] _candidates = [];
+    private float[] _penalized = [];
 
-    public TokenChoice Sample(ReadOnlySpan<float> logits, SamplingParams p, SampleRng rng) => Choose(logits, p, rng, given: null);
+    /// <param name="penalties">The row's history (<see cref="TokenHistory"/>), applied before anything else; empty when no penalty applies.</param>
+    /// <param name="topLogprobs">How many of the most likely tokens to report with the choice; 0 = none.</param>
+    public TokenChoice Sample(ReadOnlySpan<float> logits, SamplingParams p, SampleRng rng, ReadOnlySpan<TokenPenalty> penalties = default, int topLogprobs = 0) =>
+        Choose(logits, p, rng, given: null, penalties, topLogprobs);
 
     /// <summary>The statistics of a token that was not drawn here (teacher forcing): the same numbers <see cref="Sample"/> reports.</summary>
-    public TokenChoice Evaluate(ReadOnlySpan<float> logits, SamplingParams p, int token)
+    public TokenChoice Evaluate(ReadOnlySpan<float> logits, SamplingParams p, int token, int topLogprobs = 0)
     {
         if ((uint)token >= (uint)logits.Length) throw new ArgumentOutOfRangeException(nameof(token), $"token {token} is outside the vocabulary ({logits.Length})");
-        return Choose(logits, p, rng: null, given: token);
+        return Choose(logits, p, rng: null, given: token, penalties: default, topLogprobs);
     }
 
-    private TokenChoice Choose(ReadOnlySpan<float> logits, SamplingParams p, SampleRng? rng, int? given)
+    private TokenChoice Choose(ReadOnlySpan<float> logits, SamplingParams p, SampleRng? rng, int? given, ReadOnlySpan<TokenPenalty> penalties, int topLogprobs)
     {
         if (logits.IsEmpty) throw new ArgumentException("empty logits row", nameof(logits));
         var vocab = logits.Length;
@@ -31,6 +36,16 @@ internal sealed class Sampler
         {
             _weights = new double[vocab];
             _candidates = new int[vocab];
+        }
+        if (!penalties.IsEmpty)
+        {
+            // Penalties change the policy, so everything below (draw and statistics) reads the penalised row: a copy,
+            // since the row may be the model's output, which others read too.
+            if (_penalized.Length < vocab) _penalized = new float[vocab];
+            var penalized = _penalized.AsSpan(0, vocab);
+            logits.CopyTo(penalized);
+            Penalties.Apply(penalized, penalties, p);
+            logits = penalized;
         }
 
         var max = Softmax.Max(logits);
@@ -40,7 +55,19 @@ internal sealed class Sampler
 
         var token = given ?? (p.Greedy ? Greedy.Argmax(logits) : Draw(vocab, p, rng!.NextDouble()));
         var shifted = logits[token] - (double)max;
-        return new TokenChoice(token, (float)(shifted / tau - logZ), (float)(shifted - rawLogZ), (float)entropy, (float)(max / tau + logZ));
+        return new TokenChoice(token, (float)(shifted / tau - logZ), (float)(shifted - rawLogZ), (float)entropy, (float)(max / tau + logZ),
+            topLogprobs > 0 ? Alternatives(logits, topLogprobs, max, tau, logZ) : null);
+    }
+
+    /// <summary>The most likely tokens, with log-probabilities computed as the chosen token's is (so its own entry equals its logprob).</summary>
+    private static TokenAlternative[] Alternatives(ReadOnlySpan<float> logits, int count, float max, double tau, double logZ)
+    {
+        var best = new int[Math.Min(count, logits.Length)];
+        MostLikely.Select(logits, best);
+        var alternatives = new TokenAlternative[best.Length];
+        for (int j = 0; j < best.Length; j++)
+            alternatives[j] = new TokenAlternative(best[j], (float)((logits[best[j]] - (double)max) / tau - logZ));
+        return alternatives;
     }
 
     private int Draw(int vocab, SamplingParams p, double u)

@@ -159,3 +159,62 @@ public class SamplerTests
         Assert.Equal(0, counts[0] + counts[2] + counts[4]);
     }
 }
+
+public class SamplerPenaltyAndTopLogprobTests
+{
+    /// <summary>
+    /// Logits [3, 2.9, 1, −1, 0.5], repetition 2 and presence 0.5: token 0 once in the output, 3 / 2 − 0.5 = 1; token 3 in
+    /// the prompt, −1 · 2 = −2; token 4 suppressed. The penalised row [1, 2.9, 1, −2, −∞] is what the draw, greedy
+    /// and every statistic see: the same choice as sampling that row with no penalties, from the same stream.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_penalised_row_samples_and_reports_as_the_hand_penalised_row_does(bool greedy)
+    {
+        float[] logits = [3, 2.9f, 1, -1, 0.5f];
+        float[] penalised = [1, 2.9f, 1, -2, float.NegativeInfinity];
+        TokenPenalty[] history = [new(0, 1, inPrompt: false), new(3, 0, inPrompt: true), new(4, 0, inPrompt: false, suppressed: true)];
+        var p = new SamplingParams { Greedy = greedy, Temperature = 0.9, RepetitionPenalty = 2, PresencePenalty = 0.5 };
+        var plain = p with { RepetitionPenalty = 1, PresencePenalty = 0 };
+        var sampler = new Sampler();
+        for (int draw = 0; draw < 50; draw++)
+        {
+            var c = sampler.Sample(logits, p, new SampleRng(5, "pen", draw), history, topLogprobs: 2);
+            var expected = sampler.Sample(penalised, plain, new SampleRng(5, "pen", draw), default, topLogprobs: 2);
+            Assert.Equal(expected with { TopLogprobs = null }, c with { TopLogprobs = null });
+            Assert.Equal(expected.TopLogprobs, c.TopLogprobs);
+            Assert.NotEqual(4, c.TokenId);
+            Assert.Equal(ReferenceSampling.LogProb(penalised, p.PolicyTemperature, c.TokenId), c.Logprob, 1e-6);
+            if (greedy) Assert.Equal(1, c.TokenId); // 3 would win unpenalised
+        }
+        Assert.Equal([3, 2.9f, 1, -1, 0.5f], logits); // the caller's row is left alone
+    }
+
+    [Theory]
+    [InlineData(1.0, 5)]
+    [InlineData(0.7, 20)]
+    public void Top_logprobs_are_the_most_likely_tokens_of_the_reported_policy_sorted_and_agree_with_the_token(double temperature, int k)
+    {
+        var random = new Random(4);
+        var logits = Enumerable.Range(0, 500).Select(_ => (float)Math.Round(random.NextDouble() * 12 - 6, 1)).ToArray(); // ties too
+        var p = new SamplingParams { Temperature = temperature, TopP = 0.9 };
+        var ranked = ReferenceSampling.Ranked(ReferenceSampling.Softmax(logits, temperature));
+        var sampler = new Sampler();
+        for (int draw = 0; draw < 30; draw++)
+        {
+            var c = sampler.Sample(logits, p, new SampleRng(1, "top", draw), default, topLogprobs: k);
+            var top = c.TopLogprobs!;
+            Assert.Equal(ranked[..k], top.Select(a => a.TokenId));
+            foreach (var a in top) Assert.Equal(ReferenceSampling.LogProb(logits, temperature, a.TokenId), a.Logprob, 1e-5);
+            Assert.True(top.Zip(top.Skip(1)).All(pair => pair.First.Logprob >= pair.Second.Logprob));
+            if (top.Any(a => a.TokenId == c.TokenId)) Assert.Equal(c.Logprob, top.Single(a => a.TokenId == c.TokenId).Logprob);
+            else Assert.True(c.Logprob <= top[^1].Logprob);
+
+            var evaluated = sampler.Evaluate(logits, p, ranked[0], topLogprobs: k);
+            Assert.Equal(top, evaluated.TopLogprobs!);
+            Assert.Equal(top[0].Logprob, evaluated.Logprob);
+        }
+        Assert.Null(sampler.Sample(logits, p, new SampleRng(1, "top", 0)).TopLogprobs);
+    }
+}
