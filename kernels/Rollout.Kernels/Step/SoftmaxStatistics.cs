@@ -35,7 +35,7 @@ public static class SoftmaxStatistics
             for (int i = 0; i < vocab; i++)
             {
                 var logP = x[i] - lse;
-                entropy -= Math.Exp(logP) * logP;
+                if (logP > double.NegativeInfinity) entropy -= Math.Exp(logP) * logP; // a masked token (−∞) adds 0, not NaN
             }
             var z = tokens[row];
             result[row] = (max, lse, x[z] - lse, logits[(long)row * vocab + z] - rawLse, entropy);
@@ -98,13 +98,15 @@ public static class SoftmaxStatistics
         float max, float rawMax)
     {
         Vector<float> sum = Vector<float>.Zero, weighted = Vector<float>.Zero, rawSum = Vector<float>.Zero;
+        // e is 0 below the floor, where s is clamped to it: a masked token (s = −∞) adds 0 · floor, not 0 · −∞ = NaN.
+        var floor = new Vector<float>(Exponential.Floor);
         var vectors = MemoryMarshal.Cast<float, Vector<float>>(logits);
         foreach (var logit in vectors)
         {
             var shifted = logit * inverseTemperature - new Vector<float>(max);
             var e = Exponential.Of(shifted);
             sum += e;
-            weighted += e * shifted;
+            weighted += e * Vector.Max(shifted, floor);
             rawSum += Exponential.Of(logit - new Vector<float>(rawMax));
         }
         float total = Vector.Sum(sum), totalWeighted = Vector.Sum(weighted), totalRaw = Vector.Sum(rawSum);
@@ -112,7 +114,7 @@ public static class SoftmaxStatistics
         {
             float shifted = logits[i] * inverseTemperature - max, e = Exponential.Of(shifted);
             total += e;
-            totalWeighted += e * shifted;
+            totalWeighted += e * MathF.Max(shifted, Exponential.Floor);
             totalRaw += Exponential.Of(logits[i] - rawMax);
         }
         return (total, totalWeighted, totalRaw);
@@ -138,7 +140,7 @@ public static class SoftmaxStatistics
             float shifted = logit * inverseTemperature - max;
             float e = MathF.Exp(shifted);
             sum += e;
-            weighted += e * shifted;
+            if (e > 0) weighted += e * shifted; // a masked token (−∞) adds 0, not 0 · −∞ = NaN
             rawSum += MathF.Exp(logit - rawMax);
         }
         sum = GroupReduce.Sum(sum);

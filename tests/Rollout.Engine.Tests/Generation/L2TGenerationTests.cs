@@ -180,6 +180,88 @@ public sealed class L2TGenerationTests(EngineModels models)
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void With_penalties_the_kernels_device_draws_and_scores_the_penalised_policy_the_host_sampler_does(bool greedy)
+    {
+        // Penalties, a minimum length and top logprobs on ILGPU's CPU accelerator: the kernels penalise the device's
+        // logits before drawing; the host sampler penalises its copy, and the kernels' logits after it for u_t.
+        var options = Options(n: 2) with
+        {
+            MaxNewTokens = 8, MinNewTokens = 4, TopLogprobs = 3,
+            Sampling = greedy
+                ? new SamplingParams { Greedy = true, RepetitionPenalty = 1.4, FrequencyPenalty = 0.5 }
+                : new SamplingParams { Temperature = 0.8, TopK = 40, TopP = 0.9, RepetitionPenalty = 0.8, PresencePenalty = 0.7 },
+        };
+        var (host, prompts) = Open(models.Dir("qwen2"), ("Compute 12 + 7.", "19"), ("Compute 3 - 1 + 5.", "7"));
+        using var _ = host;
+        using var device = RolloutEngine.Open(models.Dir("qwen2"), kernels: AcceleratorKind.Cpu);
+        var free = host.Generate(prompts, options with { Sampling = new SamplingParams { Greedy = true }, MinNewTokens = 0, TopLogprobs = 0 }).First();
+        options = options with { StopTokenIds = [free.TokenIds[1]] }; // a stop id the minimum has to hold off
+        var expected = host.Generate(prompts, options).ToList();
+        var actual = device.Generate(prompts, options).ToList();
+        Assert.Equal(expected.Count, actual.Count);
+        foreach (var (a, b) in expected.Zip(actual))
+        {
+            Assert.True(a.TokenIds.Length >= 4);
+            Assert.Equal(a.TokenIds, b.TokenIds);
+            Assert.Equal(a.Logprobs, b.Logprobs, (x, y) => Math.Abs(x - y) < 1e-4);
+            Assert.Equal(a.Entropies, b.Entropies, (x, y) => Math.Abs(x - y) < 1e-4);
+            Assert.Equal(a.Features!.U, b.Features!.U, (x, y) => Math.Abs(x - y) < 1e-4);
+            Assert.Equal(a.Features.V, b.Features.V, (x, y) => Math.Abs(x - y) < 1e-4);
+            Assert.Equal(a.TopLogprobs!.Count, b.TopLogprobs!.Count);
+            foreach (var (x, y) in a.TopLogprobs.Zip(b.TopLogprobs))
+            {
+                Assert.Equal(x.Select(t => t.TokenId), y.Select(t => t.TokenId));
+                Assert.Equal(x.Select(t => t.Logprob), y.Select(t => t.Logprob), (l, m) => Math.Abs(l - m) < 1e-4);
+            }
+            // On the device the sampled token's alternative is formed as its logprob is: the same float.
+            foreach (var (t, alternatives) in b.TopLogprobs.Select((x, t) => (t, x)))
+                if (Array.FindIndex(alternatives, x => x.TokenId == b.TokenIds[t]) is var at and >= 0) Assert.Equal(b.Logprobs[t], alternatives[at].Logprob);
+        }
+    }
+
+    [Fact]
+    public void With_penalties_the_step_features_project_the_penalised_policy_on_both_output_paths()
+    {
+        // u_t = (U_r[z,:] − U_rᵀ p′) / τ with p′ the penalised policy the token was drawn from. Decode steps written in
+        // place share their logits with the host sampler's input: penalising them before the draw would show as a
+        // difference from the copy path, and as a double penalty against the reference.
+        var (engine, prompts) = Open(models.Dir("llama"), ("Compute 12 + 7.", "19"));
+        using var _ = engine;
+        var sampling = new SamplingParams { Temperature = 0.8, RepetitionPenalty = 1.5, PresencePenalty = 2, FrequencyPenalty = 0.5 };
+        var options = Options(n: 2) with { Sampling = sampling };
+        var inPlace = engine.Generate(prompts, options).ToList();
+        var copied = engine.Generate(prompts, options with { L2T = Settings with { ZeroCopy = false } }).ToList();
+        var factors = engine.HeadFactors(Settings);
+        int rank = factors.Rank, vocab = factors.Vocab;
+        var prompt = prompts[0].TokenIds;
+        foreach (var (r, c) in inPlace.Zip(copied))
+        {
+            Assert.Equal(r.TokenIds, c.TokenIds);
+            Assert.Equal(r.Features!.U, c.Features!.U);
+            var logits = ReferenceLogits.ForCompletion(models.Weights("llama"), prompt, r.TokenIds);
+            for (int t = 0; t < r.TokenIds.Length; t++)
+            {
+                var counts = r.TokenIds.Take(t).CountBy(x => x).ToDictionary();
+                var penalised = logits[t].Select((l, i) =>
+                {
+                    int n = counts.GetValueOrDefault(i);
+                    double x = n > 0 || prompt.Contains(i) ? (l > 0 ? l / 1.5 : l * 1.5) : l;
+                    return x - 0.5 * n - (n > 0 ? 2 : 0);
+                }).ToArray();
+                Assert.Equal(ReferenceLogits.LogSoftmax(penalised, r.TokenIds[t], 0.8), r.Logprobs[t], 1e-3);
+                double max = penalised.Max() / 0.8, z = penalised.Sum(l => Math.Exp(l / 0.8 - max));
+                for (int a = 0; a < rank; a++)
+                {
+                    double pu = Enumerable.Range(0, vocab).Sum(i => factors.VocabBasis[a * vocab + i] * Math.Exp(penalised[i] / 0.8 - max) / z);
+                    Assert.Equal((factors.VocabBasis[a * vocab + r.TokenIds[t]] - pu) / 0.8, r.Features.U[t * rank + a], 2e-4);
+                }
+            }
+        }
+    }
+
     [Fact]
     public void A_new_head_core_or_reward_weight_reuses_the_head_factors_and_a_new_rank_does_not()
     {

@@ -52,6 +52,43 @@ public sealed class StepKernelTests(Accelerators accelerators)
         Close.Assert(ScoreProjection.Reference(logits, tokens, vocabBasis, Vocab, Rank, Temperature), u, "u");
     }
 
+    /// <summary>
+    /// Masked tokens (−∞, as penalties and a minimum length make them) have probability 0: a row's statistics are those
+    /// of the row without them, u included (each row's last token stays finite, so the sampled one can be it).
+    /// </summary>
+    [Theory, MemberData(nameof(Accelerators.Kinds), MemberType = typeof(Accelerators))]
+    public void MaskedTokensCountAsAbsent(AcceleratorKind kind)
+    {
+        var host = accelerators.Get(kind);
+        var inputs = new Inputs(16);
+        var logits = inputs.Normal(Rows * Vocab, 2);
+        var masked = Enumerable.Range(0, Vocab - 1).Where(i => i % 3 == 0).ToHashSet();
+        for (int row = 0; row < Rows; row++)
+            foreach (var i in masked) logits[row * Vocab + i] = float.NegativeInfinity;
+        int[] tokens = Enumerable.Repeat(Vocab - 1, Rows).ToArray();
+        var vocabBasis = inputs.Normal(Rank * Vocab);
+        using var logitsBuffer = host.Accelerator.Allocate1D(logits);
+        using var tokensBuffer = host.Accelerator.Allocate1D(tokens);
+        using var statsBuffer = host.Accelerator.Allocate1D<StepStatistics>(Rows);
+        using var factorBuffer = host.Accelerator.Allocate1D(vocabBasis);
+        using var u = Inputs.Poisoned(host.Accelerator, Rows * Rank);
+        SoftmaxStatistics.Run(host, logitsBuffer.View, tokensBuffer.View, statsBuffer.View, Vocab, Temperature);
+        ScoreProjection.Run(host, logitsBuffer.View, tokensBuffer.View, statsBuffer.View, factorBuffer.View, u.View, Vocab, Rank, Temperature);
+        var actual = statsBuffer.GetAsArray1D();
+
+        // The same rows with the masked tokens left out, and the basis's columns with them.
+        var kept = Enumerable.Range(0, Vocab).Where(i => !masked.Contains(i)).ToArray();
+        var shortLogits = Enumerable.Range(0, Rows).SelectMany(row => kept.Select(i => logits[row * Vocab + i])).ToArray();
+        var shortBasis = Enumerable.Range(0, Rank).SelectMany(a => kept.Select(i => vocabBasis[a * Vocab + i])).ToArray();
+        var shortTokens = Enumerable.Repeat(kept.Length - 1, Rows).ToArray();
+        var reference = SoftmaxStatistics.Reference(shortLogits, shortTokens, kept.Length, Temperature);
+        Assert.All(actual, s => Assert.True(float.IsFinite(s.Entropy) && float.IsFinite(s.LogProb)));
+        Close.Assert(reference.Select(s => s.LogSumExp).ToArray(), actual.Select(s => s.LogSumExp).ToArray(), "logsumexp");
+        Close.Assert(reference.Select(s => s.LogProb).ToArray(), actual.Select(s => s.LogProb).ToArray(), "logprob");
+        Close.Assert(reference.Select(s => s.Entropy).ToArray(), actual.Select(s => s.Entropy).ToArray(), "entropy");
+        Close.Assert(ScoreProjection.Reference(shortLogits, shortTokens, shortBasis, kept.Length, Rank, Temperature), u.GetAsArray1D(), "u");
+    }
+
     /// <summary>Softmax statistics then u on fresh random rows (logits drawn with the given spread); returns inputs and both outputs.</summary>
     private static (float[] Logits, int[] Tokens, float[] VocabBasis, StepStatistics[] Statistics, float[] U) RunStatisticsAndScore(
         AcceleratorHost host, int seed, double logitScale)
