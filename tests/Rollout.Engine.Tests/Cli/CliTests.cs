@@ -64,6 +64,64 @@ public sealed class CliTests(EngineModels models) : IDisposable
     }
 
     [Fact]
+    public void Logprobs_k_writes_k_sorted_alternatives_per_token_with_penalties_on()
+    {
+        var outPath = Path.Combine(_dir, "top.jsonl");
+        var (code, _, err) = Run("generate", "--model", models.Dir("qwen2"), "--prompts", Prompts("""{"id": "a", "prompt": "Compute 1 + 2."}"""), "--out", outPath,
+            "--n", "2", "--max-new-tokens", "6", "--seed", "3", "--logprobs", "3", "--repetition-penalty", "1.2", "--presence-penalty", "0.5", "--frequency-penalty", "0.1");
+        Assert.True(code == 0, err);
+        foreach (var line in File.ReadAllLines(outPath).Select(l => JsonDocument.Parse(l).RootElement))
+        {
+            Assert.Contains("top_logprobs", line.EnumerateObject().Select(p => p.Name));
+            var tokens = line.GetProperty("token_ids").EnumerateArray().Select(t => t.GetInt32()).ToArray();
+            var logprobs = line.GetProperty("logprobs").EnumerateArray().Select(t => t.GetSingle()).ToArray();
+            var top = line.GetProperty("top_logprobs").EnumerateArray().ToArray();
+            Assert.Equal(tokens.Length, top.Length);
+            for (int t = 0; t < tokens.Length; t++)
+            {
+                var alternatives = top[t].EnumerateArray().ToArray();
+                Assert.Equal(3, alternatives.Length);
+                Assert.All(alternatives, a => Assert.Equal(["token_id", "logprob"], a.EnumerateObject().Select(p => p.Name)));
+                var values = alternatives.Select(a => a.GetProperty("logprob").GetSingle()).ToArray();
+                Assert.True(values[0] >= values[1] && values[1] >= values[2]);
+                var sampled = alternatives.FirstOrDefault(a => a.GetProperty("token_id").GetInt32() == tokens[t]);
+                if (sampled.ValueKind == JsonValueKind.Object) Assert.Equal(logprobs[t], sampled.GetProperty("logprob").GetSingle());
+                else Assert.True(logprobs[t] <= values[2]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Ignore_eos_runs_past_eos_to_the_budget_and_min_new_tokens_holds_eos_off()
+    {
+        // The shipped model ends its answers with EOS, well inside 100 tokens.
+        var model = Path.Combine(RepoPaths.Root, "models", "arith-qwen2");
+        var prompts = Prompts("""{"id": "a", "prompt": "Compute 84 - 10 - 30."}""");
+        JsonElement Generate(params string[] extra)
+        {
+            var outPath = Path.Combine(_dir, $"eos-{Guid.NewGuid():N}.jsonl");
+            var (code, _, err) = Run(["generate", "--model", model, "--prompts", prompts, "--out", outPath, "--greedy", "--max-new-tokens", "100", .. extra]);
+            Assert.True(code == 0, err);
+            return JsonDocument.Parse(File.ReadAllLines(outPath).Single()).RootElement;
+        }
+        int Tokens(JsonElement line) => line.GetProperty("token_ids").GetArrayLength();
+
+        var plain = Generate();
+        Assert.Equal("eos", plain.GetProperty("finish_reason").GetString());
+        int ended = Tokens(plain);
+        Assert.InRange(ended, 2, 94);
+
+        var ignoring = Generate("--ignore-eos");
+        Assert.Equal("length", ignoring.GetProperty("finish_reason").GetString());
+        Assert.Equal(100, Tokens(ignoring));
+
+        var held = Generate("--min-new-tokens", (ended + 5).ToString());
+        Assert.True(Tokens(held) >= ended + 5);
+        int eos = plain.GetProperty("token_ids")[ended - 1].GetInt32();
+        Assert.DoesNotContain(eos, held.GetProperty("token_ids").EnumerateArray().Take(ended + 5).Select(t => t.GetInt32()));
+    }
+
+    [Fact]
     public void A_missing_model_folder_is_one_line_exit_2_and_no_output()
     {
         var outPath = Path.Combine(_dir, "out.jsonl");
@@ -102,6 +160,11 @@ public sealed class CliTests(EngineModels models) : IDisposable
     [InlineData("--device", "tpu")]
     [InlineData("--n", "0")]
     [InlineData("--max-new-tokens", "0")]
+    [InlineData("--repetition-penalty", "0")]
+    [InlineData("--presence-penalty", "NaN")]
+    [InlineData("--frequency-penalty", "-Infinity")]
+    [InlineData("--min-new-tokens", "300")]
+    [InlineData("--logprobs", "21")]
     public void Bad_options_are_one_line_exit_2(string option, string value)
     {
         string[] args = option == "--greedy"
