@@ -50,7 +50,7 @@ internal static class GenerateCommand
         long scoredTokens = 0, clipped = 0;
         try
         {
-            foreach (var rollout in engine.Generate(prompts, options, progress.Token))
+            foreach (var rollout in engine.Generate(prompts, options, _ => progress.Token()))
             {
                 writer.Write(rollout);
                 scoredTokens += rollout.Score?.Advantages.Length ?? 0;

@@ -11,7 +11,8 @@ namespace Rollout.Engine.Generation;
 /// <summary>One rollout while it is being generated: its tokens, per-token statistics and why it ended.</summary>
 /// <param name="probe">What the answer probes feed when this rollout will be probed (L2T with an answer), else null;
 /// its length is kept free in the context window.</param>
-internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] promptMask, GenerationOptions options, ProbeTokens? probe)
+/// <param name="request">The index of the request this sample belongs to in its generation call.</param>
+internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] promptMask, GenerationOptions options, ProbeTokens? probe, int request = 0)
 {
     private readonly List<float> _u = [];
     private readonly List<float> _v = [];
@@ -28,6 +29,9 @@ internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] pro
 
     public EncodedPrompt Prompt { get; } = prompt;
     public int Sample { get; } = sample;
+    public int Request { get; } = request;
+    /// <summary>The settings of this row's request.</summary>
+    public GenerationOptions Options { get; } = options;
     /// <summary>This row's slice of the padded prefill mask; decode steps append ones after it.</summary>
     public long[] PromptMask { get; } = promptMask;
     public SampleRng Rng { get; } = new(options.Seed, prompt.Id, sample);
@@ -36,7 +40,11 @@ internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] pro
     /// <summary>This rollout's cache row when it finished, kept for its answer probes.</summary>
     public KvCache? Retained { get; set; }
     public FinishReason? Finish { get; private set; }
-    public bool Finished => Finish != null;
+    /// <summary>Left the batch unfinished because its request was cancelled: no probe, no result.</summary>
+    public bool Dropped { get; private set; }
+    public bool Finished => Finish != null || Dropped;
+
+    public void Drop() => Dropped = true;
 
     public void Append(TokenChoice choice, IReadOnlySet<int> eosTokenIds, int contextWindow, TextTokenizer tokenizer)
     {
@@ -45,14 +53,14 @@ internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] pro
         _rawLogprobs.Add(choice.RawLogprob);
         _entropies.Add(choice.Entropy);
 
-        if (!options.IgnoreEos && eosTokenIds.Contains(choice.TokenId)) Finish = FinishReason.Eos;
-        else if (options.StopTokenIds.Contains(choice.TokenId)) Finish = FinishReason.Stop;
+        if (!Options.IgnoreEos && eosTokenIds.Contains(choice.TokenId)) Finish = FinishReason.Eos;
+        else if (Options.StopTokenIds.Contains(choice.TokenId)) Finish = FinishReason.Stop;
         else if (_stopStrings != null && FindStopString(tokenizer) is int stopAt)
         {
             Finish = FinishReason.Stop;
             _textEnd = stopAt;
         }
-        else if (Tokens.Count >= options.MaxNewTokens || Prompt.TokenIds.Length + Tokens.Count + _probeReserve >= contextWindow)
+        else if (Tokens.Count >= Options.MaxNewTokens || Prompt.TokenIds.Length + Tokens.Count + _probeReserve >= contextWindow)
             Finish = FinishReason.Length;
     }
 
