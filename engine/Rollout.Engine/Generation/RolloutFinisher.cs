@@ -6,8 +6,8 @@ using Rollout.Engine.Tokenization;
 
 namespace Rollout.Engine.Generation;
 
-/// <summary>A finished sequence's result before scoring, with its answer probes J_0..J_K (L2T with an answer) and its answer.</summary>
-internal sealed record FinishedRollout(RolloutResult Result, double[]? Probes, string? Answer);
+/// <summary>A finished sequence's result before scoring, with its answer probes J_0..J_K (L2T with an answer).</summary>
+internal sealed record FinishedRollout(RolloutResult Result, double[]? Probes);
 
 /// <summary>
 /// Turns finished sequences into results in two steps: per batch, text and episodes and with L2T the answer probes
@@ -39,7 +39,7 @@ internal sealed class RolloutFinisher(DecoderSession session, TextTokenizer toke
             long start = Stopwatch.GetTimestamp();
             var probes = l2t == null ? new double[]?[rows.Count] : RunProbes(rows, options, l2t);
             if (l2t != null) Times = Times with { Probes = Times.Probes + Stopwatch.GetElapsedTime(start) };
-            return rows.Select((r, i) => new FinishedRollout(r.ToResult(tokenizer, options.Episodes), probes[i], r.Prompt.Answer)).ToList();
+            return rows.Select((r, i) => new FinishedRollout(r.ToResult(tokenizer, options.Episodes), probes[i])).ToList();
         }
         finally
         {
@@ -53,7 +53,7 @@ internal sealed class RolloutFinisher(DecoderSession session, TextTokenizer toke
         if (l2t == null || groups.Count == 0) return groups.Select(g => g.Select(f => f.Result).ToList()).ToList();
         long start = Stopwatch.GetTimestamp();
         var scorer = new RolloutScorer(l2t.Host, l2t.Settings.Options, new AnswerExtractor(), options.MaxNewTokens);
-        var scores = scorer.Score(groups.Select(g => (IReadOnlyList<ScoringInput>)g.Select(f => new ScoringInput(f.Result, f.Probes, f.Answer)).ToList()).ToList());
+        var scores = scorer.Score(groups.Select(g => (IReadOnlyList<ScoringInput>)g.Select(f => new ScoringInput(f.Result, f.Probes, f.Result.Answer)).ToList()).ToList());
         var results = groups.Select((g, i) => g.Select((f, s) => f.Result with { Score = scores[i][s] }).ToList()).ToList();
         Times = Times with { Scoring = Times.Scoring + Stopwatch.GetElapsedTime(start) };
         return results;

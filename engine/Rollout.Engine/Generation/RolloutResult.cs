@@ -9,7 +9,8 @@ public enum FinishReason { Eos, Stop, Length }
 /// One sampled completion. Token ids and the per-token arrays cover completion tokens only
 /// (an ending EOS included); <see cref="Text"/> leaves out the EOS and anything from a stop string on.
 /// Episode spans index into <see cref="TokenIds"/>, end exclusive. With L2T on, <see cref="Features"/>
-/// holds u_t, v_t per token and <see cref="Score"/> the probes, rewards and advantages.
+/// holds u_t, v_t per token and <see cref="Score"/> the probes, rewards and advantages. <see cref="Answer"/> is the
+/// prompt's reference answer, when it has one.
 /// </summary>
 public sealed record RolloutResult(
     string PromptId,
@@ -24,4 +25,5 @@ public sealed record RolloutResult(
     IReadOnlyList<EpisodeSpan> Episodes,
     bool FormatOk,
     StepFeatures? Features = null,
-    RolloutScore? Score = null);
+    RolloutScore? Score = null,
+    string? Answer = null);

@@ -105,6 +105,6 @@ internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] pro
         if (_textEnd is int end) text = text[..Math.Min(end, text.Length)];
         return new RolloutResult(Prompt.Id, Sample, Prompt.TokenIds, ids, text, Finish ?? FinishReason.Length,
             _logprobs.ToArray(), _rawLogprobs.ToArray(), _entropies.ToArray(), segmentation.Episodes, segmentation.FormatOk,
-            _u.Count == 0 ? null : new StepFeatures(_u.Count / ids.Length, _u.ToArray(), _v.ToArray()));
+            _u.Count == 0 ? null : new StepFeatures(_u.Count / ids.Length, _u.ToArray(), _v.ToArray()), Answer: Prompt.Answer);
     }
 }

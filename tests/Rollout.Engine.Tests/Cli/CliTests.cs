@@ -54,8 +54,11 @@ public sealed class CliTests(EngineModels models) : IDisposable
         Assert.Equal([0, 1, 2, 0, 1, 2], lines.Select(l => l.GetProperty("sample").GetInt32()));
         foreach (var l in lines)
         {
-            string[] fields = ["prompt_id", "sample", "prompt_token_ids", "token_ids", "text", "finish_reason", "logprobs", "raw_logprobs", "entropies", "episodes", "format_ok"];
+            string[] answer = l.GetProperty("prompt_id").GetString() == "b" ? ["answer"] : [];
+            string[] fields = ["prompt_id", "sample", .. answer, "prompt_token_ids", "token_ids", "text", "finish_reason", "logprobs", "raw_logprobs", "entropies", "episodes", "format_ok", "settings"];
             Assert.Equal(fields, l.EnumerateObject().Select(p => p.Name));
+            Assert.Equal("""{"greedy":false,"temperature":0.9,"top_k":0,"top_p":1,"min_p":0,"seed":4,"max_new_tokens":5,"episodes":"tags","l2t":null}""",
+                l.GetProperty("settings").GetRawText());
             int n = l.GetProperty("token_ids").GetArrayLength();
             Assert.InRange(n, 1, 5);
             foreach (var perToken in new[] { "logprobs", "raw_logprobs", "entropies" }) Assert.Equal(n, l.GetProperty(perToken).GetArrayLength());
@@ -141,7 +144,7 @@ public sealed class CliTests(EngineModels models) : IDisposable
 
         // A second writer of the same file: refused, and the first one's file is left to it.
         var shared = Path.Combine(_dir, "shared.jsonl");
-        using (var first = Rollout.Engine.Output.RolloutJsonlWriter.Create(shared))
+        using (var first = Rollout.Engine.Output.RolloutJsonlWriter.Create(shared, new Rollout.Engine.Generation.GenerationOptions()))
         {
             (code, _, err) = Run(Generate(shared));
             Assert.Equal(2, code);
