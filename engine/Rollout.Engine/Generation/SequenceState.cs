@@ -10,7 +10,7 @@ namespace Rollout.Engine.Generation;
 
 /// <summary>One rollout while it is being generated: its tokens, per-token statistics and why it ended.</summary>
 /// <param name="probe">What the answer probes feed when this rollout will be probed (L2T with an answer), else null;
-/// its length is kept free in the context window.</param>
+/// its length is kept free in the context window (when the prompt leaves room for it).</param>
 /// <param name="request">The index of the request this sample belongs to in its generation call.</param>
 internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] promptMask, GenerationOptions options, ProbeTokens? probe, int request = 0)
 {
@@ -36,7 +36,7 @@ internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] pro
     public long[] PromptMask { get; } = promptMask;
     public SampleRng Rng { get; } = new(options.Seed, prompt.Id, sample);
     public List<int> Tokens { get; } = [];
-    public ProbeTokens? Probe { get; } = probe;
+    public ProbeTokens? Probe { get; private set; } = probe;
     /// <summary>This rollout's cache row when it finished, kept for its answer probes.</summary>
     public KvCache? Retained { get; set; }
     public FinishReason? Finish { get; private set; }
@@ -62,6 +62,9 @@ internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] pro
         }
         else if (Tokens.Count >= Options.MaxNewTokens || Prompt.TokenIds.Length + Tokens.Count + _probeReserve >= contextWindow)
             Finish = FinishReason.Length;
+        // A prompt too close to the window for a first token and the probe after it: the rollout is not probed (its
+        // probes are reported as not computable) rather than probed past the positions the model has.
+        if (Finished && Prompt.TokenIds.Length + Tokens.Count + _probeReserve > contextWindow) Probe = null;
     }
 
     public void AddFeatures(ReadOnlySpan<float> u, ReadOnlySpan<float> v)
