@@ -47,9 +47,23 @@ public sealed class RolloutEngine : IDisposable
     public IReadOnlyList<EncodedPrompt> Encode(IEnumerable<Prompt> prompts) =>
         prompts.Select(p => PromptEncoder.Encode(p, Model.Tokenizer, _generator.ContextWindow)).ToList();
 
-    /// <summary>Rollouts in prompt order, samples in order; lazily, batch by batch.</summary>
-    public IEnumerable<RolloutResult> Generate(IReadOnlyList<EncodedPrompt> prompts, GenerationOptions options, Action? onToken = null) =>
-        _generator.Generate(prompts, options, options.L2T == null ? null : L2T(options.L2T), onToken);
+    /// <summary>Rollouts in prompt order, samples in order; lazily, batch by batch. See the overload for requests.</summary>
+    public IEnumerable<RolloutResult> Generate(IReadOnlyList<EncodedPrompt> prompts, GenerationOptions options, Action<SampledToken>? onToken = null) =>
+        Generate(Requests(prompts, options), onToken);
+
+    /// <summary>The same settings for every prompt.</summary>
+    public static IReadOnlyList<GenerationRequest> Requests(IReadOnlyList<EncodedPrompt> prompts, GenerationOptions options) =>
+        prompts.Select(p => new GenerationRequest(p, options)).ToList();
+
+    /// <summary>
+    /// Rollouts of requests with their own settings, decoded together: in request order, samples in order; lazily, batch
+    /// by batch. <paramref name="onToken"/> is told of every sampled token (on the enumerating thread). The first
+    /// <paramref name="skip"/> rollouts are left out, and the rest are exactly those of a run without the skip (how
+    /// an interrupted run resumes). <paramref name="cancel"/> stops the run at the next decode step.
+    /// </summary>
+    public IEnumerable<RolloutResult> Generate(IReadOnlyList<GenerationRequest> requests, Action<SampledToken>? onToken = null,
+        int skip = 0, CancellationToken cancel = default) =>
+        _generator.Generate(requests, requests.Count > 0 && requests[0].Options.L2T is { } l2t ? L2T(l2t) : null, onToken, skip, cancel);
 
     /// <summary>
     /// Scores given completions as if sampled (log-probabilities, episodes, and with L2T features,

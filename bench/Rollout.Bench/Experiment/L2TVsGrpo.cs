@@ -1,3 +1,4 @@
+using Rollout.Engine.L2T;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
@@ -68,7 +69,7 @@ public static class L2TVsGrpo
                     var kind = update == "full" ? UpdateKind.Full : UpdateKind.Core;
                     var options = new TrainingOptions
                     {
-                        ModelDir = s.Model, OutDir = dir, Advantage = AdvantageNames[method], Update = kind, Iterations = s.Iterations,
+                        ModelDir = s.Model, OutDir = dir, Advantage = AdvantageNames.All[method], Update = kind, Iterations = s.Iterations,
                         Prompts = s.Prompts, Samples = s.Samples, Seed = seed, EvalEvery = s.EvalEvery, EvalProblems = s.EvalProblems,
                         LearningRate = kind == UpdateKind.Core ? s.CoreLearningRate : s.FullLearningRate,
                         L2T = new L2TGeneration { Options = new L2TOptions { Beta = s.Beta } },
@@ -94,12 +95,7 @@ public static class L2TVsGrpo
         return 0;
     }
 
-    private static readonly Dictionary<string, AdvantageBaseline> AdvantageNames = new()
-    {
-        ["grpo"] = AdvantageBaseline.Grpo, ["length"] = AdvantageBaseline.Length, ["l2t"] = AdvantageBaseline.L2T, ["l2t-rtg"] = AdvantageBaseline.L2TRewardToGo,
-    };
-
-    public static bool IsMethod(string name) => AdvantageNames.ContainsKey(name);
+    public static bool IsMethod(string name) => AdvantageNames.All.ContainsKey(name);
 
     /// <summary>A policy folder on the held-out problems: greedy accuracy, length and redundancy; pass@1, length and redundancy of T = 1 samples.</summary>
     private static Final FinalOf(string modelDir, IReadOnlyList<Models.Tasks.TaskProblem> problems, Settings s)

@@ -38,7 +38,7 @@ public static class RolloutWorker
         long tokens = 0;
         double ttftMs = 0;
         var clock = Stopwatch.StartNew();
-        var rollouts = engine.Generate(prompts, Options(request.NewTokens), () =>
+        var rollouts = engine.Generate(prompts, Options(request.NewTokens), _ =>
         {
             if (tokens++ == 0) ttftMs = clock.Elapsed.TotalMilliseconds;
         }).ToList();

@@ -41,7 +41,7 @@ internal static class DemoCommand
             };
             var outPath = parse.GetValue(output)!;
             string summary;
-            using (var writer = RolloutJsonlWriter.Create(outPath))
+            using (var writer = RolloutJsonlWriter.Create(outPath, options))
                 summary = GenerateCommand.RunToFile(engine, prompts, options, writer, parse.InvocationConfiguration.Error);
             stdout.WriteLine("prompt                 sample  r_out  J after each episode          text");
             foreach (var line in File.ReadLines(outPath))

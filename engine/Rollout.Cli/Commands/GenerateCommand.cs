@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using Rollout.Engine;
 using Rollout.Engine.Episodes;
 using Rollout.Engine.Generation;
@@ -19,9 +20,10 @@ internal static class GenerateCommand
         var prompts = new Option<string>("--prompts") { Description = "Prompts: .jsonl ({id, prompt} or {id, messages}) or verl-style .parquet", Required = true };
         var output = new Option<string>("--out") { Description = "Output .jsonl, one rollout per line", Required = true };
         var dumpFeatures = new Option<string?>("--dump-features") { Description = "With --l2t: write u_t, v_t of every token as .npy files into this folder" };
+        var resume = new Option<bool>("--resume") { Description = "Continue the OUT.partial of an interrupted run (same command otherwise); the result equals an uninterrupted run's" };
         var options = new GenerationOptionSet();
         var l2t = new L2TOptionSet();
-        var command = new Command("generate", "Sample rollouts for every prompt") { model, prompts, output, dumpFeatures };
+        var command = new Command("generate", "Sample rollouts for every prompt") { model, prompts, output, dumpFeatures, resume };
         options.AddTo(command);
         l2t.AddTo(command);
         command.SetAction(parse =>
@@ -30,27 +32,65 @@ internal static class GenerateCommand
             var dumpDir = parse.GetValue(dumpFeatures);
             if (dumpDir != null && generation.L2T == null) throw new InputException("--dump-features needs --l2t");
             var device = options.Device(parse);
+            if (dumpDir != null && parse.GetValue(resume)) throw new InputException("--dump-features cannot be combined with --resume");
             // The output is checked and locked before any work: a bad --out costs nothing.
-            using var writer = RolloutJsonlWriter.Create(parse.GetValue(output)!, parse.GetValue(prompts)!);
+            using var writer = RolloutJsonlWriter.Create(parse.GetValue(output)!, generation, parse.GetValue(prompts)!);
             using var engine = RolloutEngine.Open(parse.GetValue(model)!, device);
             var encoded = engine.Encode(PromptFile.Read(parse.GetValue(prompts)!));
-            var summary = RunToFile(engine, encoded, generation, writer, parse.InvocationConfiguration.Error, dumpDir);
-            parse.InvocationConfiguration.Output.WriteLine(summary);
-            return 0;
+            int done = parse.GetValue(resume) ? CheckResumable(writer, encoded, generation) : 0;
+            using var interruption = new Interruption();
+            try
+            {
+                var summary = RunToFile(engine, encoded, generation, writer, parse.InvocationConfiguration.Error, dumpDir, done, interruption.Token);
+                parse.InvocationConfiguration.Output.WriteLine(summary);
+                return 0;
+            }
+            catch (OperationCanceledException) when (interruption.Signal is { } signal)
+            {
+                writer.Flush();
+                parse.InvocationConfiguration.Error.WriteLine(
+                    $"rollout: interrupted ({signal}): {writer.Count} of {encoded.Count * generation.SamplesPerPrompt} rollouts are in {writer.PartialPath}; run the same command with --resume to finish it");
+                return interruption.ExitCode;
+            }
         });
         return command;
     }
 
-    /// <summary>Generates into <paramref name="writer"/> (committed at the end) with progress on a terminal; returns the summary line.</summary>
+    /// <summary>
+    /// The lines an interrupted run left in the .partial file, checked to be this run's first rollouts (same prompts
+    /// in the same order, same settings): what is left is generated after them.
+    /// </summary>
+    private static int CheckResumable(RolloutJsonlWriter writer, IReadOnlyList<EncodedPrompt> prompts, GenerationOptions options)
+    {
+        var lines = writer.Resume();
+        var settings = SettingsJson.ToJson(options);
+        for (int i = 0; i < lines.Count; i++)
+        {
+            if (i >= prompts.Count * options.SamplesPerPrompt)
+                throw new InputException($"{writer.PartialPath}: {lines.Count} lines, more than these prompts have rollouts; it was written by another run");
+            var line = JsonDocument.Parse(lines[i]).RootElement;
+            var (prompt, sample) = (prompts[i / options.SamplesPerPrompt].Id, i % options.SamplesPerPrompt);
+            if (line.GetProperty("prompt_id").GetString() != prompt || line.GetProperty("sample").GetInt32() != sample)
+                throw new InputException($"{writer.PartialPath}:{i + 1}: not rollout {i} of these prompts (prompt '{prompt}' sample {sample}); it was written by another run");
+            if (line.GetProperty("settings").GetRawText() != settings)
+                throw new InputException($"{writer.PartialPath}:{i + 1}: written with other settings ({line.GetProperty("settings").GetRawText()}); resume with the settings of the interrupted run");
+        }
+        return lines.Count;
+    }
+
+    /// <summary>
+    /// Generates into <paramref name="writer"/> (committed at the end) with progress on a terminal; returns the summary
+    /// line. The first <paramref name="done"/> rollouts are already written (a resumed run).
+    /// </summary>
     public static string RunToFile(RolloutEngine engine, IReadOnlyList<EncodedPrompt> prompts, GenerationOptions options, RolloutJsonlWriter writer,
-        TextWriter error, string? dumpFeaturesDir = null)
+        TextWriter error, string? dumpFeaturesDir = null, int done = 0, CancellationToken cancel = default)
     {
         using var dump = dumpFeaturesDir == null ? null : new FeatureDump(dumpFeaturesDir, options.L2T!.Options.Rank);
         using var progress = new ConsoleProgress(prompts.Count * options.SamplesPerPrompt, error);
         long scoredTokens = 0, clipped = 0;
         try
         {
-            foreach (var rollout in engine.Generate(prompts, options, progress.Token))
+            foreach (var rollout in engine.Generate(RolloutEngine.Requests(prompts, options), _ => progress.Token(), done, cancel))
             {
                 writer.Write(rollout);
                 scoredTokens += rollout.Score?.Advantages.Length ?? 0;

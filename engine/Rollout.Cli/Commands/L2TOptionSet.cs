@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Rollout.Engine;
 using Rollout.Engine.Generation;
+using Rollout.Engine.L2T;
 using Rollout.Kernels;
 
 namespace Rollout.Cli.Commands;
@@ -26,8 +27,11 @@ internal sealed class L2TOptionSet
             command.Options.Add(option);
     }
 
-    /// <summary>The settings, or null without --l2t (then the other L2T options are refused rather than ignored).</summary>
-    public L2TGeneration? Read(ParseResult parse)
+    /// <summary>
+    /// The settings, or null without --l2t (then the other L2T options are refused rather than ignored). An option
+    /// not given takes its value from <paramref name="defaults"/> when there are some (a file's recorded settings).
+    /// </summary>
+    public L2TGeneration? Read(ParseResult parse, L2TGeneration? defaults = null)
     {
         if (parse.CommandResult.Command.Options.Contains(_l2t) && !parse.GetValue(_l2t))
         {
@@ -35,36 +39,28 @@ internal sealed class L2TOptionSet
             if (stray != null) throw new InputException($"{stray.Name} needs --l2t");
             return null;
         }
-        return new L2TGeneration
+        // A recorded value stands unless the option is given.
+        var d = defaults?.Options;
+        bool Keep(Option option) => d != null && parse.GetResult(option) is null or { Implicit: true };
+        var settings = new L2TGeneration
         {
-            AnswerCue = parse.GetValue(_cue)!,
+            AnswerCue = Keep(_cue) ? defaults!.AnswerCue : parse.GetValue(_cue)!,
             Options = Defaults with
             {
-                Alpha = parse.GetValue(_alpha),
-                Beta = parse.GetValue(_beta),
-                Rank = parse.GetValue(_rank),
-                Estimator = Parse<PenaltyEstimator>(_estimator, parse),
-                Scope = Parse<FisherScope>(_scope, parse),
-                Baseline = ParseAdvantage(_advantage.Name, parse.GetValue(_advantage)!),
+                Alpha = Keep(_alpha) ? d!.Alpha : parse.GetValue(_alpha),
+                Beta = Keep(_beta) ? d!.Beta : parse.GetValue(_beta),
+                Rank = Keep(_rank) ? d!.Rank : parse.GetValue(_rank),
+                Estimator = Keep(_estimator) ? d!.Estimator : Parse<PenaltyEstimator>(_estimator, parse),
+                Scope = Keep(_scope) ? d!.Scope : Parse<FisherScope>(_scope, parse),
+                Baseline = Keep(_advantage) ? d!.Baseline : AdvantageNames.Parse(_advantage.Name, parse.GetValue(_advantage)!),
             },
         };
+        return settings;
     }
 
     /// <summary>How often the clip at ±a_max bound, for a command's summary line.</summary>
     public static string ClipSummary(long clipped, long tokens, double clip) =>
         $"advantages clipped at ±{clip}: {(double)clipped / Math.Max(1, tokens):P2} of tokens";
-
-    /// <summary>The advantage modes by their command-line names (spec §5).</summary>
-    public static readonly IReadOnlyDictionary<string, AdvantageBaseline> AdvantageNames = new Dictionary<string, AdvantageBaseline>
-    {
-        ["l2t"] = AdvantageBaseline.L2T, ["l2t-rtg"] = AdvantageBaseline.L2TRewardToGo,
-        ["grpo"] = AdvantageBaseline.Grpo, ["length"] = AdvantageBaseline.Length,
-    };
-
-    public static AdvantageBaseline ParseAdvantage(string option, string value) =>
-        AdvantageNames.TryGetValue(value, out var baseline)
-            ? baseline
-            : throw new InputException($"{option}: '{value}' is not one of {string.Join(", ", AdvantageNames.Keys)}");
 
     private static T Parse<T>(Option<string> option, ParseResult parse) where T : struct, Enum =>
         Enum.TryParse<T>(parse.GetValue(option), ignoreCase: true, out var value) && Enum.IsDefined(value)

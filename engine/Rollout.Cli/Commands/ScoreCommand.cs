@@ -13,6 +13,8 @@ namespace Rollout.Cli.Commands;
 /// re-rank best-of-n outputs. Each input line names its prompt (<c>prompt_token_ids</c>, or <c>prompt</c> text,
 /// or <c>messages</c>) and its completion (<c>token_ids</c>, or <c>completion</c>/<c>text</c>), grouped by
 /// <c>prompt_id</c>; <c>generate</c>'s output is valid input. The answer comes from the line or from --prompts.
+/// The settings a line records (temperature, episodes, token budget, L2T settings; see <see cref="SettingsJson"/>) are
+/// the defaults, so <c>generate --l2t</c>'s output scored alone gets generate's numbers back; an option given overrides them.
 /// </summary>
 internal static class ScoreCommand
 {
@@ -22,24 +24,29 @@ internal static class ScoreCommand
         var rollouts = new Option<string>("--rollouts") { Description = "Completions to score (.jsonl)", Required = true };
         var prompts = new Option<string?>("--prompts") { Description = "Prompt file giving reference answers by id (when the lines have none)" };
         var output = new Option<string>("--out") { Description = "Output .jsonl (the generate schema with the L2T fields)", Required = true };
-        var temperature = new Option<double>("--temperature") { Description = "τ of the policy the completions are scored under", DefaultValueFactory = _ => 1.0 };
-        var episodes = new Option<string>("--episodes") { Description = "Episode segmentation: tags | think | regex:RE", DefaultValueFactory = _ => "tags" };
+        var temperature = new Option<double?>("--temperature") { Description = "τ of the policy the completions are scored under (default: the file's, else 1)" };
+        var episodes = new Option<string?>("--episodes") { Description = "Episode segmentation: tags | think | regex:RE (default: the file's, else tags)" };
         var l2t = new L2TOptionSet();
         var command = new Command("score", "Score given completions for L2T by teacher forcing") { model, rollouts, prompts, output, temperature, episodes };
         l2t.AddTo(command, switchable: false);
         command.SetAction(parse =>
         {
+            var path = parse.GetValue(rollouts)!;
+            var recorded = RecordedSettings(path);
             var options = new GenerationOptions
             {
-                Sampling = new SamplingParams { Temperature = parse.GetValue(temperature) },
-                Episodes = Rollout.Engine.Episodes.EpisodeSpec.Parse(parse.GetValue(episodes)!),
-                L2T = l2t.Read(parse),
+                Sampling = parse.GetValue(temperature) is double t ? new SamplingParams { Temperature = t } : recorded?.Sampling ?? new SamplingParams(),
+                Episodes = parse.GetValue(episodes) is { } spec ? Rollout.Engine.Episodes.EpisodeSpec.Parse(spec) : recorded?.Episodes ?? Rollout.Engine.Episodes.EpisodeSpec.Parse("tags"),
+                // The length baseline's budget (spec §5) is the generation's.
+                MaxNewTokens = recorded?.MaxNewTokens ?? new GenerationOptions().MaxNewTokens,
+                L2T = l2t.Read(parse, recorded?.L2T),
             };
-            string[] inputs = parse.GetValue(prompts) is { } promptFile ? [parse.GetValue(rollouts)!, promptFile] : [parse.GetValue(rollouts)!];
-            using var writer = RolloutJsonlWriter.Create(parse.GetValue(output)!, inputs);
+            options.Validate();
+            string[] inputs = parse.GetValue(prompts) is { } promptFile ? [path, promptFile] : [path];
+            using var writer = RolloutJsonlWriter.Create(parse.GetValue(output)!, options, inputs);
             using var engine = RolloutEngine.Open(parse.GetValue(model)!);
             var answers = parse.GetValue(prompts) is { } file ? PromptFile.Read(file).ToDictionary(p => p.Id, p => p.Answer) : [];
-            var completions = ReadCompletions(parse.GetValue(rollouts)!, engine, answers);
+            var completions = ReadCompletions(path, engine, answers);
             var results = engine.Score(completions, options);
             foreach (var r in results) writer.Write(r);
             writer.Commit();
@@ -50,9 +57,28 @@ internal static class ScoreCommand
         return command;
     }
 
-    private static List<GivenCompletion> ReadCompletions(string path, RolloutEngine engine, Dictionary<string, string?> answers)
+    /// <summary>The settings the file's lines record (generate's output does), checked to be the same on every line; null when none does.</summary>
+    private static GenerationOptions? RecordedSettings(string path)
     {
         if (!File.Exists(path)) throw new InputException($"{path}: file not found");
+        string? first = null;
+        int firstLine = 0, lineNumber = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            lineNumber++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            string? settings;
+            try { settings = JsonDocument.Parse(line).RootElement.TryGetProperty("settings", out var s) ? s.GetRawText() : null; }
+            catch (JsonException e) { throw new InputException($"{path}:{lineNumber}: {e.Message}"); }
+            if (settings == null) continue;
+            if (first == null) (first, firstLine) = (settings, lineNumber);
+            else if (settings != first) throw new InputException($"{path}:{lineNumber}: its settings differ from line {firstLine}'s; score lines generated with one setting at a time");
+        }
+        return first == null ? null : SettingsJson.Read(JsonDocument.Parse(first).RootElement, $"{path}:{firstLine}");
+    }
+
+    private static List<GivenCompletion> ReadCompletions(string path, RolloutEngine engine, Dictionary<string, string?> answers)
+    {
         var completions = new List<GivenCompletion>();
         int lineNumber = 0;
         foreach (var line in File.ReadLines(path))
@@ -63,7 +89,8 @@ internal static class ScoreCommand
             {
                 var json = JsonDocument.Parse(line).RootElement;
                 string id = Str(json, "prompt_id") ?? Str(json, "id") ?? lineNumber.ToString();
-                string? answer = Str(json, "answer") ?? answers.GetValueOrDefault(id);
+                string answer = Str(json, "answer") ?? answers.GetValueOrDefault(id)
+                    ?? throw new FormatException($"no answer for prompt '{id}' (in the line or from --prompts); L2T scoring needs each prompt's reference answer");
                 var prompt = json.TryGetProperty("prompt_token_ids", out var promptIds)
                     ? new EncodedPrompt(id, promptIds.EnumerateArray().Select(x => x.GetInt32()).ToArray(), answer)
                     : engine.Encode([new Prompt(id, Str(json, "prompt"), Messages(json), answer, null)])[0];

@@ -10,8 +10,9 @@ namespace Rollout.Engine.Generation;
 
 /// <summary>One rollout while it is being generated: its tokens, per-token statistics and why it ended.</summary>
 /// <param name="probe">What the answer probes feed when this rollout will be probed (L2T with an answer), else null;
-/// its length is kept free in the context window.</param>
-internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] promptMask, GenerationOptions options, ProbeTokens? probe)
+/// its length is kept free in the context window (when the prompt leaves room for it).</param>
+/// <param name="request">The index of the request this sample belongs to in its generation call.</param>
+internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] promptMask, GenerationOptions options, ProbeTokens? probe, int request = 0)
 {
     private readonly List<float> _u = [];
     private readonly List<float> _v = [];
@@ -29,17 +30,24 @@ internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] pro
 
     public EncodedPrompt Prompt { get; } = prompt;
     public int Sample { get; } = sample;
+    public int Request { get; } = request;
+    /// <summary>The settings of this row's request.</summary>
+    public GenerationOptions Options { get; } = options;
     /// <summary>This row's slice of the padded prefill mask; decode steps append ones after it.</summary>
     public long[] PromptMask { get; } = promptMask;
     public SampleRng Rng { get; } = new(options.Seed, prompt.Id, sample);
     public List<int> Tokens { get; } = [];
-    public ProbeTokens? Probe { get; } = probe;
+    public ProbeTokens? Probe { get; private set; } = probe;
     /// <summary>This rollout's cache row when it finished, kept for its answer probes.</summary>
     public KvCache? Retained { get; set; }
     public FinishReason? Finish { get; private set; }
     /// <summary>What the sampler applies for this rollout's penalties and minimum length; null when none apply.</summary>
     public TokenHistory? History { get; init; }
-    public bool Finished => Finish != null;
+    /// <summary>Left the batch unfinished because its request was cancelled: no probe, no result.</summary>
+    public bool Dropped { get; private set; }
+    public bool Finished => Finish != null || Dropped;
+
+    public void Drop() => Dropped = true;
 
     public void Append(TokenChoice choice, IReadOnlySet<int> eosTokenIds, int contextWindow, TextTokenizer tokenizer)
     {
@@ -50,15 +58,18 @@ internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] pro
         if (choice.TopLogprobs is { } alternatives) _topLogprobs.Add(alternatives);
         History?.Append(choice.TokenId);
 
-        if (!options.IgnoreEos && eosTokenIds.Contains(choice.TokenId)) Finish = FinishReason.Eos;
-        else if (options.StopTokenIds.Contains(choice.TokenId)) Finish = FinishReason.Stop;
+        if (!Options.IgnoreEos && eosTokenIds.Contains(choice.TokenId)) Finish = FinishReason.Eos;
+        else if (Options.StopTokenIds.Contains(choice.TokenId)) Finish = FinishReason.Stop;
         else if (_stopStrings != null && FindStopString(tokenizer) is int stopAt)
         {
             Finish = FinishReason.Stop;
             _textEnd = stopAt;
         }
-        else if (Tokens.Count >= options.MaxNewTokens || Prompt.TokenIds.Length + Tokens.Count + _probeReserve >= contextWindow)
+        else if (Tokens.Count >= Options.MaxNewTokens || Prompt.TokenIds.Length + Tokens.Count + _probeReserve >= contextWindow)
             Finish = FinishReason.Length;
+        // A prompt too close to the window for a first token and the probe after it: the rollout is not probed (its
+        // probes are reported as not computable) rather than probed past the positions the model has.
+        if (Finished && Prompt.TokenIds.Length + Tokens.Count + _probeReserve > contextWindow) Probe = null;
     }
 
     public void AddFeatures(ReadOnlySpan<float> u, ReadOnlySpan<float> v)
@@ -102,7 +113,7 @@ internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] pro
         if (_textEnd is int end) text = text[..Math.Min(end, text.Length)];
         return new RolloutResult(Prompt.Id, Sample, Prompt.TokenIds, ids, text, Finish ?? FinishReason.Length,
             _logprobs.ToArray(), _rawLogprobs.ToArray(), _entropies.ToArray(), segmentation.Episodes, segmentation.FormatOk,
-            _u.Count == 0 ? null : new StepFeatures(_u.Count / ids.Length, _u.ToArray(), _v.ToArray()))
+            _u.Count == 0 ? null : new StepFeatures(_u.Count / ids.Length, _u.ToArray(), _v.ToArray()), Answer: Prompt.Answer)
         { TopLogprobs = _topLogprobs.Count == 0 ? null : _topLogprobs.ToArray() };
     }
 }

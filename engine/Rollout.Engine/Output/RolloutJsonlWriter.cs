@@ -13,6 +13,7 @@ namespace Rollout.Engine.Output;
 public sealed class RolloutJsonlWriter : IDisposable
 {
     private readonly string _path;
+    private readonly GenerationOptions _settings;
     private FileStream _stream = null!;
     private Utf8JsonWriter _json = null!;
     private bool _open;
@@ -23,9 +24,10 @@ public sealed class RolloutJsonlWriter : IDisposable
 
     private readonly FileStream _lock;
 
-    private RolloutJsonlWriter(string path, FileStream lockFile)
+    private RolloutJsonlWriter(string path, GenerationOptions settings, FileStream lockFile)
     {
         _path = path;
+        _settings = settings;
         _lock = lockFile;
     }
 
@@ -42,9 +44,9 @@ public sealed class RolloutJsonlWriter : IDisposable
     /// <summary>
     /// Opens <paramref name="path"/> for writing, after checking it is a plain file path that none of
     /// <paramref name="inputs"/> is, and taking its lock (<c>FILE.lock</c>): a second writer of the same file is refused
-    /// instead of mixing its lines into the first one's.
+    /// instead of mixing its lines into the first one's. Every line records <paramref name="settings"/> (see <see cref="SettingsJson"/>).
     /// </summary>
-    public static RolloutJsonlWriter Create(string path, params string[] inputs)
+    public static RolloutJsonlWriter Create(string path, GenerationOptions settings, params string[] inputs)
     {
         var full = Path.GetFullPath(path);
         if (Directory.Exists(full)) throw new InputException($"{path}: a folder, not a file");
@@ -59,7 +61,7 @@ public sealed class RolloutJsonlWriter : IDisposable
         try { lockFile = new FileStream(full + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose); }
         catch (IOException) { throw new InputException($"{path}: another run is writing it ({path}.lock is held)"); }
         catch (UnauthorizedAccessException) { throw new InputException($"{path}: the output folder is not writable"); }
-        return new RolloutJsonlWriter(path, lockFile);
+        return new RolloutJsonlWriter(path, settings, lockFile);
     }
 
     public void Write(RolloutResult r)
@@ -69,6 +71,7 @@ public sealed class RolloutJsonlWriter : IDisposable
         _json.WriteStartObject();
         _json.WriteString("prompt_id", r.PromptId);
         _json.WriteNumber("sample", r.Sample);
+        if (r.Answer != null) _json.WriteString("answer", r.Answer);
         WriteArray("prompt_token_ids", r.PromptTokenIds);
         WriteArray("token_ids", r.TokenIds);
         _json.WriteString("text", r.Text);
@@ -113,6 +116,7 @@ public sealed class RolloutJsonlWriter : IDisposable
         }
         _json.WriteEndArray();
         _json.WriteBoolean("format_ok", r.FormatOk);
+        SettingsJson.Write(_json, _settings);
         if (r.Score is { } l2t)
         {
             _json.WriteNumber("outcome_reward", l2t.OutcomeReward);
@@ -131,6 +135,33 @@ public sealed class RolloutJsonlWriter : IDisposable
         _json.Flush();
         _stream.WriteByte((byte)'\n');
         Count++;
+    }
+
+    /// <summary>
+    /// Continues the <c>FILE.partial</c> of an interrupted run: its complete lines are kept (a line cut by a kill is
+    /// dropped) and the next rollouts are appended after them. Returns the lines kept, for the caller to check.
+    /// </summary>
+    public IReadOnlyList<string> Resume()
+    {
+        if (!File.Exists(PartialPath)) throw new InputException($"{_path}: nothing to resume ({PartialPath} does not exist)");
+        var bytes = File.ReadAllBytes(PartialPath);
+        int complete = Array.LastIndexOf(bytes, (byte)'\n') + 1;
+        _stream = new FileStream(PartialPath, FileMode.Open, FileAccess.Write, FileShare.Read);
+        _stream.SetLength(complete);
+        _stream.Seek(complete, SeekOrigin.Begin);
+        _json = new Utf8JsonWriter(_stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        _open = true;
+        var lines = System.Text.Encoding.UTF8.GetString(bytes, 0, complete).Split('\n')[..^1];
+        Count = lines.Length;
+        return lines;
+    }
+
+    /// <summary>Puts every line written so far on disk, for a run that stops here and may be resumed.</summary>
+    public void Flush()
+    {
+        if (!_open) return;
+        _json.Flush();
+        _stream.Flush(flushToDisk: true);
     }
 
     /// <summary>Flushes to disk and gives the file its final name.</summary>

@@ -54,8 +54,11 @@ public sealed class CliTests(EngineModels models) : IDisposable
         Assert.Equal([0, 1, 2, 0, 1, 2], lines.Select(l => l.GetProperty("sample").GetInt32()));
         foreach (var l in lines)
         {
-            string[] fields = ["prompt_id", "sample", "prompt_token_ids", "token_ids", "text", "finish_reason", "logprobs", "raw_logprobs", "entropies", "episodes", "format_ok"];
+            string[] answer = l.GetProperty("prompt_id").GetString() == "b" ? ["answer"] : [];
+            string[] fields = ["prompt_id", "sample", .. answer, "prompt_token_ids", "token_ids", "text", "finish_reason", "logprobs", "raw_logprobs", "entropies", "episodes", "format_ok", "settings"];
             Assert.Equal(fields, l.EnumerateObject().Select(p => p.Name));
+            Assert.Equal("""{"greedy":false,"temperature":0.9,"top_k":0,"top_p":1,"min_p":0,"seed":4,"max_new_tokens":5,"episodes":"tags","l2t":null}""",
+                l.GetProperty("settings").GetRawText());
             int n = l.GetProperty("token_ids").GetArrayLength();
             Assert.InRange(n, 1, 5);
             foreach (var perToken in new[] { "logprobs", "raw_logprobs", "entropies" }) Assert.Equal(n, l.GetProperty(perToken).GetArrayLength());
@@ -64,10 +67,10 @@ public sealed class CliTests(EngineModels models) : IDisposable
     }
 
     [Fact]
-    public void Logprobs_k_writes_k_sorted_alternatives_per_token_with_penalties_on()
+    public void Logprobs_k_writes_k_sorted_alternatives_per_token_with_penalties_on_and_score_refuses_what_it_cannot_reproduce()
     {
         var outPath = Path.Combine(_dir, "top.jsonl");
-        var (code, _, err) = Run("generate", "--model", models.Dir("qwen2"), "--prompts", Prompts("""{"id": "a", "prompt": "Compute 1 + 2."}"""), "--out", outPath,
+        var (code, _, err) = Run("generate", "--model", models.Dir("qwen2"), "--prompts", Prompts("""{"id": "a", "prompt": "Compute 1 + 2.", "answer": "3"}"""), "--out", outPath,
             "--n", "2", "--max-new-tokens", "6", "--seed", "3", "--logprobs", "3", "--repetition-penalty", "1.2", "--presence-penalty", "0.5", "--frequency-penalty", "0.1");
         Assert.True(code == 0, err);
         foreach (var line in File.ReadAllLines(outPath).Select(l => JsonDocument.Parse(l).RootElement))
@@ -88,7 +91,17 @@ public sealed class CliTests(EngineModels models) : IDisposable
                 if (sampled.ValueKind == JsonValueKind.Object) Assert.Equal(logprobs[t], sampled.GetProperty("logprob").GetSingle());
                 else Assert.True(logprobs[t] <= values[2]);
             }
+            // The line records what changed its numbers.
+            var settings = line.GetProperty("settings");
+            Assert.Equal(1.2, settings.GetProperty("repetition_penalty").GetDouble());
+            Assert.Equal(0.5, settings.GetProperty("presence_penalty").GetDouble());
+            Assert.Equal(0.1, settings.GetProperty("frequency_penalty").GetDouble());
+            Assert.Equal(3, settings.GetProperty("top_logprobs").GetInt32());
         }
+        // Teacher forcing applies no penalties, so scoring the file under its own settings is refused rather than misreported.
+        var (scoreCode, _, scoreErr) = Run("score", "--model", models.Dir("qwen2"), "--rollouts", outPath, "--out", Path.Combine(_dir, "scored.jsonl"));
+        Assert.Equal(2, scoreCode);
+        AssertOneLineError(scoreErr, "penalty");
     }
 
     [Fact]
@@ -204,7 +217,7 @@ public sealed class CliTests(EngineModels models) : IDisposable
 
         // A second writer of the same file: refused, and the first one's file is left to it.
         var shared = Path.Combine(_dir, "shared.jsonl");
-        using (var first = Rollout.Engine.Output.RolloutJsonlWriter.Create(shared))
+        using (var first = Rollout.Engine.Output.RolloutJsonlWriter.Create(shared, new Rollout.Engine.Generation.GenerationOptions()))
         {
             (code, _, err) = Run(Generate(shared));
             Assert.Equal(2, code);

@@ -310,4 +310,41 @@ public sealed class L2TGenerationTests(EngineModels models)
             Assert.Equal(a.Score!.Advantages, b.Score!.Advantages);
         }
     }
+    [Theory]
+    [MemberData(nameof(EngineModels.Names), MemberType = typeof(EngineModels))]
+    public void A_prompt_that_leaves_no_room_for_the_probe_ends_at_its_first_token_unprobed_and_others_keep_room(string arch)
+    {
+        using var engine = RolloutEngine.Open(models.WithContextWindow(arch, 32));
+        int probeLength = engine.Model.Tokenizer.Encode(Settings.AnswerCue + "12345", addSpecialTokens: false).Count;
+        // Prompts of every length the window takes: the longest leave no room for cue and answer after a first token.
+        var prompts = new List<EncodedPrompt>();
+        for (int words = 1; ; words++)
+        {
+            try { prompts.Add(engine.Encode([new Prompt($"w{words}", string.Join(' ', Enumerable.Repeat("ab", words)), null, "12345", null)])[0]); }
+            catch (InputException) { break; } // it fills the window
+        }
+        Assert.Contains(prompts, p => p.TokenIds.Length + 1 + probeLength > 32);
+        Assert.Contains(prompts, p => p.TokenIds.Length + 1 + probeLength <= 32);
+
+        var options = Options(n: 1) with { MaxNewTokens = 64, Sampling = new SamplingParams { Greedy = true } };
+        var rollouts = engine.Generate(prompts, options).ToList();
+        Assert.Equal(prompts.Count, rollouts.Count);
+        for (int i = 0; i < prompts.Count; i++)
+        {
+            var r = rollouts[i];
+            int used = prompts[i].TokenIds.Length + r.TokenIds.Length;
+            if (prompts[i].TokenIds.Length + 1 + probeLength > 32)
+            {
+                // No room: one token (from the prefill), finish "length", and no probe rather than one past the window.
+                Assert.Single(r.TokenIds);
+                Assert.Equal(FinishReason.Length, r.FinishReason);
+                Assert.Null(r.Score!.AnswerProbes);
+            }
+            else
+            {
+                Assert.NotNull(r.Score!.AnswerProbes);
+                Assert.True(used + probeLength <= 32, $"prompt {i}: {used} tokens and a probe of {probeLength} do not fit 32");
+            }
+        }
+    }
 }

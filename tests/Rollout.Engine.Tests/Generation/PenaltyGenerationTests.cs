@@ -161,6 +161,40 @@ public sealed class PenaltyGenerationTests(EngineModels models)
         Assert.Equal(ended.TokenIds, ignoring.TokenIds[..ended.TokenIds.Length]);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Requests_with_their_own_penalties_minimum_and_top_logprobs_equal_each_request_alone(bool l2tOnDevice)
+    {
+        // With L2T the sampling settings are shared (the kernels' device draws them for all rows), but a minimum and the
+        // number of top logprobs stay each request's own; without it, everything may differ.
+        using var engine = RolloutEngine.Open(models.Dir("llama"), kernels: l2tOnDevice ? Rollout.Kernels.Runtime.AcceleratorKind.Cpu : null);
+        var prompts = Encode(engine, Texts);
+        var l2t = l2tOnDevice ? new L2TGeneration { Options = new Rollout.Kernels.L2TOptions { Rank = 4 } } : null;
+        var shared = new SamplingParams { Temperature = 0.9, RepetitionPenalty = 1.3, PresencePenalty = 0.5 };
+        GenerationOptions[] options =
+        [
+            new() { SamplesPerPrompt = 2, MaxNewTokens = 7, Seed = 1, BatchSize = 8, L2T = l2t, TopLogprobs = 3, MinNewTokens = 5, StopTokenIds = [7, 8, 9],
+                    Sampling = shared },
+            new() { SamplesPerPrompt = 1, MaxNewTokens = 7, Seed = 2, BatchSize = 8, L2T = l2t, IgnoreEos = true,
+                    Sampling = l2tOnDevice ? shared : new SamplingParams { Greedy = true, FrequencyPenalty = 2 } },
+        ];
+        var together = engine.Generate(prompts.Select((p, i) => new GenerationRequest(p, options[i])).ToList(), cancel: TestContext.Current.CancellationToken).ToList();
+        var alone = prompts.SelectMany((p, i) => engine.Generate([p], options[i])).ToList();
+        Assert.Equal(3, together.Count);
+        Assert.Equal(alone.Count, together.Count);
+        foreach (var (a, b) in alone.Zip(together))
+        {
+            Assert.Equal(a.TokenIds, b.TokenIds);
+            Assert.Equal(a.Logprobs, b.Logprobs, (x, y) => Math.Abs(x - y) < 1e-4);
+            Assert.Equal(a.TopLogprobs?.Count, b.TopLogprobs?.Count);
+            foreach (var (x, y) in (a.TopLogprobs ?? []).Zip(b.TopLogprobs ?? []))
+                Assert.Equal(x.Select(t => t.TokenId), y.Select(t => t.TokenId));
+        }
+        Assert.All(together.Take(2), r => Assert.Equal(3, r.TopLogprobs![0].Length));
+        Assert.Null(together[2].TopLogprobs);
+    }
+
     [Fact]
     public void Scoring_given_completions_refuses_penalties_and_a_minimum_instead_of_ignoring_them()
     {
