@@ -22,9 +22,17 @@ public sealed record GenerationOptions
     /// <summary>L2T scoring of every rollout; null generates without it.</summary>
     public L2TGeneration? L2T { get; init; }
 
+    /// <summary>
+    /// The largest group: memory does not grow with n (groups are decoded in chunks), but the batch plan and, with L2T,
+    /// the group's scoring do, and a group this large is a mistake more often than a plan.
+    /// </summary>
+    public const int MaxSamplesPerPrompt = 1 << 20;
+
     public void Validate()
     {
         if (SamplesPerPrompt < 1) throw InputException.ForSetting(nameof(SamplesPerPrompt), $"must be at least 1 (got {SamplesPerPrompt})");
+        if (SamplesPerPrompt > MaxSamplesPerPrompt)
+            throw InputException.ForSetting(nameof(SamplesPerPrompt), $"must be at most {MaxSamplesPerPrompt} (got {SamplesPerPrompt}); run more prompts instead");
         if (MaxNewTokens < 1) throw InputException.ForSetting(nameof(MaxNewTokens), $"must be at least 1 (got {MaxNewTokens})");
         if (BatchSize < 1) throw InputException.ForSetting(nameof(BatchSize), $"must be at least 1 (got {BatchSize})");
         if (StopStrings.Any(string.IsNullOrEmpty)) throw InputException.ForSetting(nameof(StopStrings), ": a stop string cannot be empty");

@@ -104,6 +104,7 @@ public sealed class CliTests(EngineModels models) : IDisposable
     [InlineData("--episodes", "regex:(")]
     [InlineData("--device", "tpu")]
     [InlineData("--n", "0")]
+    [InlineData("--n", "100000000")] // once took the machine into the OOM killer
     [InlineData("--max-new-tokens", "0")]
     public void Bad_options_are_one_line_exit_2(string option, string value)
     {
