@@ -33,9 +33,17 @@ public sealed record GenerationOptions
     /// <summary>The most alternatives <see cref="TopLogprobs"/> may ask for (vLLM's default limit).</summary>
     public const int MaxTopLogprobs = 20;
 
+    /// <summary>
+    /// The largest group: memory does not grow with n (groups are decoded in chunks), but the batch plan and, with L2T,
+    /// the group's scoring do, and a group this large is a mistake more often than a plan.
+    /// </summary>
+    public const int MaxSamplesPerPrompt = 1 << 20;
+
     public void Validate()
     {
         if (SamplesPerPrompt < 1) throw InputException.ForSetting(nameof(SamplesPerPrompt), $"must be at least 1 (got {SamplesPerPrompt})");
+        if (SamplesPerPrompt > MaxSamplesPerPrompt)
+            throw InputException.ForSetting(nameof(SamplesPerPrompt), $"must be at most {MaxSamplesPerPrompt} (got {SamplesPerPrompt}); run more prompts instead");
         if (MaxNewTokens < 1) throw InputException.ForSetting(nameof(MaxNewTokens), $"must be at least 1 (got {MaxNewTokens})");
         if (MinNewTokens < 0 || MinNewTokens > MaxNewTokens)
             throw InputException.ForSetting(nameof(MinNewTokens), $"must be between 0 (off) and the token budget {MaxNewTokens} (got {MinNewTokens})");

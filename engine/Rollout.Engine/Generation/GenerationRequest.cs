@@ -9,7 +9,7 @@ namespace Rollout.Engine.Generation;
 /// </summary>
 public sealed record GenerationRequest(EncodedPrompt Prompt, GenerationOptions Options)
 {
-    /// <summary>Cancelled: the request's rows leave the batch at the next step and it yields no rollouts (a client that went away).</summary>
+    /// <summary>Cancelled: the request's rows leave the batch at the next step and it yields no more rollouts (a client that went away).</summary>
     public CancellationToken Cancellation { get; init; }
 }
 

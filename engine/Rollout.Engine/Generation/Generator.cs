@@ -66,6 +66,14 @@ internal sealed class Generator
         {
             var rows = Decode(requests, batch, l2t, onToken, cancel);
             var finished = _finisher.Complete(rows, shared, l2t);
+            if (l2t == null)
+            {
+                // Nothing is scored per group: each rollout goes out as soon as its batch is done, so memory does not grow with n.
+                for (int i = 0; i < rows.Count; i++)
+                    if (!requests[rows[i].Request].Cancellation.IsCancellationRequested && firstRollout[rows[i].Request] + rows[i].Sample >= skip)
+                        yield return finished[i].Result;
+                continue;
+            }
             var done = new List<int>();
             for (int i = 0; i < rows.Count; i++)
             {

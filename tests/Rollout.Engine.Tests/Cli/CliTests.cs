@@ -172,6 +172,7 @@ public sealed class CliTests(EngineModels models) : IDisposable
     [InlineData("--episodes", "regex:(")]
     [InlineData("--device", "tpu")]
     [InlineData("--n", "0")]
+    [InlineData("--n", "100000000")] // once took the machine into the OOM killer
     [InlineData("--max-new-tokens", "0")]
     [InlineData("--repetition-penalty", "0")]
     [InlineData("--presence-penalty", "NaN")]
