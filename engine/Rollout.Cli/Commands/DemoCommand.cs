@@ -25,6 +25,9 @@ internal static class DemoCommand
         {
             var stdout = parse.InvocationConfiguration.Output;
             var dir = parse.GetValue(model) ?? DefaultModel.Path;
+            var outPath = parse.GetValue(output)!;
+            // The demo shows what it wrote, so it writes JSON lines whatever the name says; claimed before the model loads.
+            using var writer = RolloutJsonlWriter.Create(outPath);
             stdout.WriteLine($"model: {dir}");
             using var engine = Rollout.Engine.RolloutEngine.Open(dir);
             // One held-out problem per chain length, so the demo shows easy and hard ones.
@@ -39,10 +42,7 @@ internal static class DemoCommand
                 Seed = 1,
                 L2T = new L2TGeneration(),
             };
-            var outPath = parse.GetValue(output)!;
-            string summary;
-            using (var writer = RolloutJsonlWriter.Create(outPath))
-                summary = GenerateCommand.RunToFile(engine, prompts, options, writer, parse.InvocationConfiguration.Error);
+            var summary = GenerateCommand.RunToFile(engine, prompts, options, writer, parse.InvocationConfiguration.Error);
             stdout.WriteLine("prompt                 sample  r_out  J after each episode          text");
             foreach (var line in File.ReadLines(outPath))
                 stdout.WriteLine(Preview(JsonDocument.Parse(line).RootElement));

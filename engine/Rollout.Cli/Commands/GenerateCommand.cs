@@ -17,7 +17,7 @@ internal static class GenerateCommand
     {
         var model = new Option<string>("--model") { Description = "Model folder (HF/Optimum layout)", Required = true };
         var prompts = new Option<string>("--prompts") { Description = "Prompts: .jsonl ({id, prompt} or {id, messages}) or verl-style .parquet", Required = true };
-        var output = new Option<string>("--out") { Description = "Output .jsonl, one rollout per line", Required = true };
+        var output = new Option<string>("--out") { Description = "Output: FILE.jsonl (one rollout per line), FILE.parquet (one row per rollout), or - (JSON lines to standard output)", Required = true };
         var dumpFeatures = new Option<string?>("--dump-features") { Description = "With --l2t: write u_t, v_t of every token as .npy files into this folder" };
         var options = new GenerationOptionSet();
         var l2t = new L2TOptionSet();
@@ -30,19 +30,34 @@ internal static class GenerateCommand
             var dumpDir = parse.GetValue(dumpFeatures);
             if (dumpDir != null && generation.L2T == null) throw new InputException("--dump-features needs --l2t");
             var device = options.Device(parse);
-            // The output is checked and locked before any work: a bad --out costs nothing.
-            using var writer = RolloutJsonlWriter.Create(parse.GetValue(output)!, parse.GetValue(prompts)!);
+            string outPath = parse.GetValue(output)!, promptPath = parse.GetValue(prompts)!;
+            // Options, output and input files are checked (and the output locked) before the model loads: a bad one costs nothing.
+            using var writer = RolloutWriter.Open(outPath, parse.InvocationConfiguration.Output, promptPath);
+            if (dumpDir != null) PrepareDump(dumpDir, outPath);
+            var promptList = PromptFile.Read(promptPath);
             using var engine = RolloutEngine.Open(parse.GetValue(model)!, device);
-            var encoded = engine.Encode(PromptFile.Read(parse.GetValue(prompts)!));
+            generation.ValidateFor(engine.Model);
+            var encoded = engine.Encode(promptList);
             var summary = RunToFile(engine, encoded, generation, writer, parse.InvocationConfiguration.Error, dumpDir);
-            parse.InvocationConfiguration.Output.WriteLine(summary);
+            SummaryWriter(parse, outPath).WriteLine(summary);
             return 0;
         });
         return command;
     }
 
+    /// <summary>Where a verb's summary line goes: standard output, unless the rollouts go there (then it holds only data).</summary>
+    public static TextWriter SummaryWriter(ParseResult parse, string outPath) =>
+        outPath == RolloutWriter.StandardOutput ? parse.InvocationConfiguration.Error : parse.InvocationConfiguration.Output;
+
+    private static void PrepareDump(string dumpDir, string outPath)
+    {
+        if (Path.GetFullPath(dumpDir) == Path.GetFullPath(outPath)) throw new InputException($"--dump-features {dumpDir}: the --out file, not a folder of its own");
+        try { OutputFolder.Create(dumpDir); }
+        catch (InputException e) { throw new InputException($"--dump-features {e.Message}", e); }
+    }
+
     /// <summary>Generates into <paramref name="writer"/> (committed at the end) with progress on a terminal; returns the summary line.</summary>
-    public static string RunToFile(RolloutEngine engine, IReadOnlyList<EncodedPrompt> prompts, GenerationOptions options, RolloutJsonlWriter writer,
+    public static string RunToFile(RolloutEngine engine, IReadOnlyList<EncodedPrompt> prompts, GenerationOptions options, IRolloutWriter writer,
         TextWriter error, string? dumpFeaturesDir = null)
     {
         using var dump = dumpFeaturesDir == null ? null : new FeatureDump(dumpFeaturesDir, options.L2T!.Options.Rank);
@@ -61,7 +76,8 @@ internal static class GenerateCommand
         }
         catch (InputException e) when (writer.Count > 0)
         {
-            throw new InputException($"{e.Message}; the {writer.Count} rollouts finished before it are in {writer.PartialPath}", e, e.Setting);
+            var kept = writer.PartialPath is { } partial ? $"are in {partial}" : "were written";
+            throw new InputException($"{e.Message}; the {writer.Count} rollouts finished before it {kept}", e, e.Setting);
         }
         writer.Commit();
         dump?.Complete();

@@ -26,7 +26,7 @@ internal sealed class L2TOptionSet
             command.Options.Add(option);
     }
 
-    /// <summary>The settings, or null without --l2t (then the other L2T options are refused rather than ignored).</summary>
+    /// <summary>The settings, checked, or null without --l2t (then the other L2T options are refused rather than ignored).</summary>
     public L2TGeneration? Read(ParseResult parse)
     {
         if (parse.CommandResult.Command.Options.Contains(_l2t) && !parse.GetValue(_l2t))
@@ -35,7 +35,7 @@ internal sealed class L2TOptionSet
             if (stray != null) throw new InputException($"{stray.Name} needs --l2t");
             return null;
         }
-        return new L2TGeneration
+        var settings = new L2TGeneration
         {
             AnswerCue = parse.GetValue(_cue)!,
             Options = Defaults with
@@ -48,6 +48,8 @@ internal sealed class L2TOptionSet
                 Baseline = ParseAdvantage(_advantage.Name, parse.GetValue(_advantage)!),
             },
         };
+        settings.Validate();
+        return settings;
     }
 
     /// <summary>How often the clip at ±a_max bound, for a command's summary line.</summary>

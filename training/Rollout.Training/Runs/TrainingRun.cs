@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Rollout.Engine;
 using Rollout.Engine.Generation;
+using Rollout.Engine.Output;
 using Rollout.Engine.Prompts;
 using Rollout.Engine.Sampling;
 using Rollout.Models.Tasks;
@@ -131,7 +132,7 @@ public static class TrainingRun
         if (File.Exists(dir)) throw InputException.ForSetting(nameof(options.OutDir), $"{dir}: a file, not a folder");
         bool used = Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any();
         if (used && !options.Resume) throw InputException.ForSetting(nameof(options.OutDir), $"{dir}: the folder is not empty (resume the run to continue it)");
-        Directory.CreateDirectory(dir);
+        OutputFolder.Create(dir);
         var checkpoint = options.Resume ? Checkpoint.Read(dir) : null;
         if (checkpoint == null)
             foreach (var file in new[] { MetricsFile, EvalFile }) File.Delete(Path.Combine(dir, file));
