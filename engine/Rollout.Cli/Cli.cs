@@ -21,6 +21,7 @@ public static class Cli
     {
         GenerateCommand.Create(),
         TokenizeCommand.Create(),
+        DecodeCommand.Create(input ?? Console.In),
         ModelCommand.Create(),
         DemoCommand.Create(),
         ScoreCommand.Create(),
@@ -55,7 +56,7 @@ public static class Cli
         bool debug = Environment.GetEnvironmentVariable("ROLLOUT_DEBUG") == "1";
         // ONNX Runtime logs its own copy of errors that are reported here in one line; keep it for debugging only.
         if (!debug) OrtEnv.Instance().EnvLogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
-        var parse = Create(input ?? Console.In).Parse(args);
+        var parse = Create(input).Parse(args);
         if (parse.Errors.Count > 0)
         {
             error.WriteLine($"rollout: {parse.Errors[0].Message}");
