@@ -58,7 +58,9 @@ internal static class EvalCommand
             // The report's file is claimed before the evaluation, so a bad --json costs nothing.
             using var jsonFile = parse.GetValue(json) is { } jsonPath ? OutputFile.Claim(jsonPath, parse.GetValue(core) is { } c ? [c] : []) : null;
             using var engine = RolloutEngine.Open(parse.GetValue(model)!);
-            var report = EngineEvaluation.Run(engine, set, options);
+            EvaluationReport report;
+            using (var progress = new ConsoleProgress(set.Count * options.SamplesPerPrompt, parse.InvocationConfiguration.Error))
+                report = EngineEvaluation.Run(engine, set, options, progress.Token, progress.RolloutDone);
             var stdout = parse.InvocationConfiguration.Output;
             stdout.WriteLine($"{set.Count} {parse.GetValue(task)} problems ({parse.GetValue(split)}), {options.SamplesPerPrompt} sample(s) each, {(options.Sampling.Greedy ? "greedy" : $"temperature {options.Sampling.Temperature}")}");
             stdout.WriteLine(Row("all", report));

@@ -44,12 +44,15 @@ internal static class ScoreCommand
             using var engine = RolloutEngine.Open(parse.GetValue(model)!);
             var completions = ReadCompletions(rolloutPath, engine, answers);
             long clipped = 0, tokens = 0;
-            foreach (var r in ScoreInScopes(engine, completions, options))
-            {
-                writer.Write(r);
-                clipped += r.Score!.ClippedAdvantages;
-                tokens += r.TokenIds.Length;
-            }
+            using (var progress = new ConsoleProgress(completions.Count, parse.InvocationConfiguration.Error))
+                foreach (var r in ScoreInScopes(engine, completions, options))
+                {
+                    writer.Write(r);
+                    clipped += r.Score!.ClippedAdvantages;
+                    tokens += r.TokenIds.Length;
+                    progress.Tokens(r.TokenIds.Length);
+                    progress.RolloutDone();
+                }
             writer.Commit();
             var clip = L2TOptionSet.ClipSummary(clipped, tokens, options.L2T!.Options.AdvantageClip);
             GenerateCommand.SummaryWriter(parse, outPath).WriteLine($"scored {writer.Count} completions of {completions.Select(c => c.Prompt.Id).Distinct().Count()} prompts; {clip}");

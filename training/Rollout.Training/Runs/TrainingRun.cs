@@ -22,7 +22,10 @@ public static class TrainingRun
 {
     public const string MetricsFile = "metrics.jsonl", EvalFile = "eval.jsonl", CurvesFile = "curves.png", PolicyFolder = "policy";
 
-    public static void Run(TrainingOptions options, Action<string> log)
+    /// <param name="log">Gets a line per iteration.</param>
+    /// <param name="onIteration">Told the iteration reached: the one resumed from (0 for a fresh run) before any work, then each one done.</param>
+    /// <param name="onToken">Told of every generated token (sampling and evaluation).</param>
+    public static void Run(TrainingOptions options, Action<string> log, Action<int>? onIteration = null, Action? onToken = null)
     {
         options.Validate();
         var checkpoint = Prepare(options);
@@ -34,27 +37,29 @@ public static class TrainingRun
         var settings = options.L2T with { Options = options.L2T.Options with { Baseline = options.Advantage } };
         using var policy = OpenPolicy(options, engine, settings, checkpoint);
         int start = checkpoint?.Iteration ?? 0;
+        onIteration?.Invoke(start);
         var metrics = Kept<IterationMetrics>(Path.Combine(options.OutDir, MetricsFile), start, m => m.Iteration);
         var evaluations = Kept<EvalMetrics>(Path.Combine(options.OutDir, EvalFile), start, e => e.Iteration);
         var heldOut = options.EvalEvery > 0 ? TaskProblems.HeldOut(options.EvalProblems) : [];
-        if (start == 0 && heldOut.Count > 0) Append(options, EvalFile, evaluations, Evaluate(engine, policy, settings, heldOut, options, 0));
+        if (start == 0 && heldOut.Count > 0) Append(options, EvalFile, evaluations, Evaluate(engine, policy, settings, heldOut, options, 0, onToken));
 
         for (int iteration = start + 1; iteration <= options.Iterations; iteration++)
         {
-            var line = Iterate(engine, policy, settings, options, iteration);
+            var line = Iterate(engine, policy, settings, options, iteration, onToken);
             Append(options, MetricsFile, metrics, line);
             if (heldOut.Count > 0 && iteration % options.EvalEvery == 0)
-                Append(options, EvalFile, evaluations, Evaluate(engine, policy, settings, heldOut, options, iteration));
+                Append(options, EvalFile, evaluations, Evaluate(engine, policy, settings, heldOut, options, iteration, onToken));
             new Checkpoint(iteration, run, policy.Steps, policy.State()).Write(options.OutDir);
             RunCurves.Write(Path.Combine(options.OutDir, CurvesFile), metrics, evaluations, Title(options));
             log(Progress(line, options.Iterations, evaluations.LastOrDefault(e => e.Iteration == iteration)));
+            onIteration?.Invoke(iteration);
         }
         if (metrics.Count == 0) RunCurves.Write(Path.Combine(options.OutDir, CurvesFile), metrics, evaluations, Title(options));
         WritePolicy(policy, options.OutDir);
     }
 
     private static IterationMetrics Iterate(RolloutEngine engine, IPolicyUpdate policy, L2TGeneration settings,
-        TrainingOptions options, int iteration)
+        TrainingOptions options, int iteration, Action? onToken)
     {
         var problems = TaskProblems.Train(options.Seed, iteration, options.Prompts);
         // Ids unique within the iteration: the train side may repeat a problem, and repeated ids would merge groups.
@@ -68,7 +73,7 @@ public static class TrainingRun
         };
         var before = engine.Times;
         long started = Stopwatch.GetTimestamp();
-        var rollouts = engine.Generate(prompts, generation).ToList();
+        var rollouts = engine.Generate(prompts, generation, onToken).ToList();
         var generated = Stopwatch.GetElapsedTime(started);
         var after = engine.Times;
         started = Stopwatch.GetTimestamp();
@@ -97,13 +102,13 @@ public static class TrainingRun
 
     /// <summary>Greedy decoding of the held-out problems with the current policy.</summary>
     private static EvalMetrics Evaluate(RolloutEngine engine, IPolicyUpdate policy, L2TGeneration settings,
-        IReadOnlyList<TaskProblem> problems, TrainingOptions options, int iteration)
+        IReadOnlyList<TaskProblem> problems, TrainingOptions options, int iteration, Action? onToken)
     {
         var result = EngineEvaluation.Run(engine, problems, new GenerationOptions
         {
             MaxNewTokens = options.MaxNewTokens, BatchSize = options.BatchSize, Sampling = new SamplingParams { Greedy = true },
             L2T = policy.Sampling(settings),
-        });
+        }, onToken);
         return new EvalMetrics
         {
             Iteration = iteration, Accuracy = result.Accuracy, MeanTokens = result.MeanTokens, RedundantShare = result.RedundantTokenShare,
