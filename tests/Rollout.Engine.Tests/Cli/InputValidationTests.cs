@@ -216,4 +216,20 @@ public sealed class InputValidationTests(EngineModels models) : IDisposable
         Assert.Equal(2, code);
         AssertOneLineError(err, "--temperature");
     }
+
+    [Fact]
+    public void Train_refuses_a_missing_model_before_making_its_run_folder_and_train_task_names_steps()
+    {
+        var run = Path.Combine(_dir, "run");
+        var (code, _, err) = Run("train", "--model", "/nonexistent/model", "--out", run, "--iterations", "1");
+        Assert.Equal(2, code);
+        AssertOneLineError(err, "/nonexistent/model");
+        Assert.False(Directory.Exists(run));
+
+        var model = Path.Combine(_dir, "model");
+        (code, _, err) = Run("model", "train-task", "--out", model, "--steps", "0", "--size", "tiny");
+        Assert.Equal(2, code);
+        AssertOneLineError(err, "--steps", "0");
+        Assert.False(Directory.Exists(model));
+    }
 }

@@ -28,6 +28,8 @@ public static class TrainingRun
     public static void Run(TrainingOptions options, Action<string> log, Action<int>? onIteration = null, Action? onToken = null)
     {
         options.Validate();
+        // The model folder's files (config, tokenizer) are checked before the run folder is made; the session loads after.
+        Engine.Model.ModelFolder.Open(options.ModelDir);
         var checkpoint = Prepare(options);
         var run = Identity(options);
         if (checkpoint != null && checkpoint.Run != run)
