@@ -16,10 +16,12 @@ namespace Rollout.Cli;
 /// </summary>
 public static class Cli
 {
-    public static RootCommand Create() => new("Rollout: batched, KV-cached rollouts from Hugging Face-layout ONNX decoders, scored for L2T.")
+    /// <param name="input">Standard input, for the verbs that read it (<c>decode</c>).</param>
+    public static RootCommand Create(TextReader? input = null) => new("Rollout: batched, KV-cached rollouts from Hugging Face-layout ONNX decoders, scored for L2T.")
     {
         GenerateCommand.Create(),
         TokenizeCommand.Create(),
+        DecodeCommand.Create(input ?? Console.In),
         ModelCommand.Create(),
         DemoCommand.Create(),
         ScoreCommand.Create(),
@@ -38,7 +40,9 @@ public static class Cli
         [nameof(SamplingParams.RepetitionPenalty)] = "--repetition-penalty", [nameof(SamplingParams.PresencePenalty)] = "--presence-penalty",
         [nameof(SamplingParams.FrequencyPenalty)] = "--frequency-penalty", [nameof(GenerationOptions.MinNewTokens)] = "--min-new-tokens",
         [nameof(GenerationOptions.TopLogprobs)] = "--logprobs",
-        ["Device"] = "--device", [nameof(L2TOptions.Rank)] = "--rank",
+        [nameof(GenerationOptions.StopTokenIds)] = "--stop-token-id", ["Device"] = "--device",
+        [nameof(L2TOptions.Rank)] = "--rank", [nameof(L2TOptions.Alpha)] = "--alpha", [nameof(L2TOptions.Beta)] = "--beta",
+        [nameof(L2TGeneration.AnswerCue)] = "--answer-cue",
         [nameof(TrainingOptions.Iterations)] = "--iterations", [nameof(TrainingOptions.Prompts)] = "--prompts",
         [nameof(TrainingOptions.EvalEvery)] = "--eval-every", [nameof(TrainingOptions.EvalProblems)] = "--eval-problems",
         [nameof(TrainingOptions.LearningRate)] = "--lr", [nameof(TrainingOptions.Task)] = "--task", [nameof(TrainingOptions.OutDir)] = "--out",
@@ -50,12 +54,12 @@ public static class Cli
             ? flag + e.Message[setting.Length..]
             : e.Message;
 
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    public static int Run(string[] args, TextWriter output, TextWriter error, TextReader? input = null)
     {
         bool debug = Environment.GetEnvironmentVariable("ROLLOUT_DEBUG") == "1";
         // ONNX Runtime logs its own copy of errors that are reported here in one line; keep it for debugging only.
         if (!debug) OrtEnv.Instance().EnvLogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
-        var parse = Create().Parse(args);
+        var parse = Create(input).Parse(args);
         if (parse.Errors.Count > 0)
         {
             error.WriteLine($"rollout: {parse.Errors[0].Message}");

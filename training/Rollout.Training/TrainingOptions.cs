@@ -58,5 +58,6 @@ public sealed record TrainingOptions
         if (!(Temperature > 0) || !double.IsFinite(Temperature)) throw InputException.ForSetting(nameof(Temperature), $"must be a positive number (got {Temperature})");
         if (!(EffectiveLearningRate > 0) || !double.IsFinite(EffectiveLearningRate)) throw InputException.ForSetting(nameof(LearningRate), $"must be a positive number (got {EffectiveLearningRate})");
         if (Task != "arith") throw InputException.ForSetting(nameof(Task), $": unknown task '{Task}' (known: arith)");
+        L2T.Validate();
     }
 }

@@ -25,12 +25,7 @@ internal static class DemoCommand
         {
             var stdout = parse.InvocationConfiguration.Output;
             var dir = parse.GetValue(model) ?? DefaultModel.Path;
-            stdout.WriteLine($"model: {dir}");
-            using var engine = Rollout.Engine.RolloutEngine.Open(dir);
-            // One held-out problem per chain length, so the demo shows easy and hard ones.
-            var problems = Enumerable.Range(ArithGenerator.MinOperations, 4)
-                .Select(ops => new ArithGenerator(seed: 2026).Generate(DataSplit.Test, 40).First(p => p.Difficulty == ops).ToTaskProblem());
-            var prompts = engine.Encode(problems.Select(p => new Prompt(p.Id, p.Prompt, null, p.Answer, null)));
+            var outPath = parse.GetValue(output)!;
             var options = new GenerationOptions
             {
                 SamplesPerPrompt = 4,
@@ -39,10 +34,15 @@ internal static class DemoCommand
                 Seed = 1,
                 L2T = new L2TGeneration(),
             };
-            var outPath = parse.GetValue(output)!;
-            string summary;
-            using (var writer = RolloutJsonlWriter.Create(outPath, options))
-                summary = GenerateCommand.RunToFile(engine, prompts, options, writer, parse.InvocationConfiguration.Error);
+            // The demo shows what it wrote, so it writes JSON lines whatever the name says; claimed before the model loads.
+            using var writer = RolloutJsonlWriter.Create(outPath, options);
+            stdout.WriteLine($"model: {dir}");
+            using var engine = Rollout.Engine.RolloutEngine.Open(dir);
+            // One held-out problem per chain length, so the demo shows easy and hard ones.
+            var problems = Enumerable.Range(ArithGenerator.MinOperations, 4)
+                .Select(ops => new ArithGenerator(seed: 2026).Generate(DataSplit.Test, 40).First(p => p.Difficulty == ops).ToTaskProblem());
+            var prompts = engine.Encode(problems.Select(p => new Prompt(p.Id, p.Prompt, null, p.Answer, null)));
+            var summary = GenerateCommand.RunToFile(engine, prompts, options, writer, parse.InvocationConfiguration.Error);
             stdout.WriteLine("prompt                 sample  r_out  J after each episode          text");
             foreach (var line in File.ReadLines(outPath))
                 stdout.WriteLine(Preview(JsonDocument.Parse(line).RootElement));

@@ -41,6 +41,7 @@ internal static class EvalCommand
                 var other => throw new InputException($"--split: '{other}' is not a split (train, test)"),
             };
             if (parse.GetValue(greedy) && parse.GetValue(temperature) != null) throw new InputException("--greedy cannot be combined with --temperature");
+            if (parse.GetValue(problems) < 1) throw new InputException($"--problems must be at least 1 (got {parse.GetValue(problems)})");
             var set = new ArithGenerator(parse.GetValue(problemSeed)).Generate(dataSplit, parse.GetValue(problems)).Select(p => p.ToTaskProblem()).ToList();
 
             (float[] Data, int Rank)? coreMatrix = parse.GetValue(core) is { } coreFile ? NpyReader.ReadSquare(coreFile) : null;
@@ -53,13 +54,23 @@ internal static class EvalCommand
                 Sampling = parse.GetValue(temperature) is double t ? new SamplingParams { Temperature = t } : new SamplingParams { Greedy = true },
                 L2T = coreMatrix == null ? null : new L2TGeneration { Core = new HeadCore(coreMatrix.Value.Rank, coreMatrix.Value.Data), Options = new() { Rank = coreMatrix.Value.Rank } },
             };
+            options.Validate();
+            // The report's file is claimed before the evaluation, so a bad --json costs nothing.
+            using var jsonFile = parse.GetValue(json) is { } jsonPath ? OutputFile.Claim(jsonPath, parse.GetValue(core) is { } c ? [c] : []) : null;
             using var engine = RolloutEngine.Open(parse.GetValue(model)!);
-            var report = EngineEvaluation.Run(engine, set, options);
+            EvaluationReport report;
+            using (var progress = new ConsoleProgress(set.Count * options.SamplesPerPrompt, parse.InvocationConfiguration.Error))
+                report = EngineEvaluation.Run(engine, set, options, progress.Token, progress.RolloutDone);
             var stdout = parse.InvocationConfiguration.Output;
             stdout.WriteLine($"{set.Count} {parse.GetValue(task)} problems ({parse.GetValue(split)}), {options.SamplesPerPrompt} sample(s) each, {(options.Sampling.Greedy ? "greedy" : $"temperature {options.Sampling.Temperature}")}");
             stdout.WriteLine(Row("all", report));
             foreach (var (difficulty, summary) in report.ByDifficulty) stdout.WriteLine(Row($"{difficulty} ops", summary));
-            if (parse.GetValue(json) is { } path) File.WriteAllText(path, report.ToJson());
+            if (jsonFile != null)
+            {
+                using var stream = jsonFile.OpenPartial();
+                stream.Write(System.Text.Encoding.UTF8.GetBytes(report.ToJson()));
+                jsonFile.Commit(stream);
+            }
             return 0;
         });
         return command;

@@ -29,7 +29,7 @@ internal sealed class L2TOptionSet
 
     /// <summary>
     /// The settings, or null without --l2t (then the other L2T options are refused rather than ignored). An option
-    /// not given takes its value from <paramref name="defaults"/> when there are some (a file's recorded settings).
+    /// not given takes its value from <paramref name="defaults"/> when there are some (a file's recorded settings). The settings are checked.
     /// </summary>
     public L2TGeneration? Read(ParseResult parse, L2TGeneration? defaults = null)
     {
@@ -55,6 +55,7 @@ internal sealed class L2TOptionSet
                 Baseline = Keep(_advantage) ? d!.Baseline : AdvantageNames.Parse(_advantage.Name, parse.GetValue(_advantage)!),
             },
         };
+        settings.Validate();
         return settings;
     }
 

@@ -75,6 +75,7 @@ internal static class ModelCommand
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(steps) < 1) throw new InputException($"--steps must be at least 1 (got {parse.GetValue(steps)})");
             var result = TaskTrainer.Train(new TaskTrainingOptions
             {
                 Task = parse.GetValue(task)!,

@@ -23,7 +23,7 @@ internal static class ScoreCommand
         var model = new Option<string>("--model") { Description = "Model folder", Required = true };
         var rollouts = new Option<string>("--rollouts") { Description = "Completions to score (.jsonl)", Required = true };
         var prompts = new Option<string?>("--prompts") { Description = "Prompt file giving reference answers by id (when the lines have none)" };
-        var output = new Option<string>("--out") { Description = "Output .jsonl (the generate schema with the L2T fields)", Required = true };
+        var output = new Option<string>("--out") { Description = "Output (the generate schema with the L2T fields): FILE.jsonl, FILE.parquet, or - (standard output)", Required = true };
         var temperature = new Option<double?>("--temperature") { Description = "τ of the policy the completions are scored under (default: the file's, else 1)" };
         var episodes = new Option<string?>("--episodes") { Description = "Episode segmentation: tags | think | regex:RE (default: the file's, else tags)" };
         var l2t = new L2TOptionSet();
@@ -42,16 +42,25 @@ internal static class ScoreCommand
                 L2T = l2t.Read(parse, recorded?.L2T),
             };
             options.Validate();
+            string outPath = parse.GetValue(output)!;
             string[] inputs = parse.GetValue(prompts) is { } promptFile ? [path, promptFile] : [path];
-            using var writer = RolloutJsonlWriter.Create(parse.GetValue(output)!, options, inputs);
-            using var engine = RolloutEngine.Open(parse.GetValue(model)!);
+            using var writer = RolloutWriter.Open(outPath, parse.InvocationConfiguration.Output, options, inputs);
             var answers = parse.GetValue(prompts) is { } file ? PromptFile.Read(file).ToDictionary(p => p.Id, p => p.Answer) : [];
+            using var engine = RolloutEngine.Open(parse.GetValue(model)!);
             var completions = ReadCompletions(path, engine, answers);
-            var results = engine.Score(completions, options);
-            foreach (var r in results) writer.Write(r);
+            long clipped = 0, tokens = 0;
+            using (var progress = new ConsoleProgress(completions.Count, parse.InvocationConfiguration.Error))
+                foreach (var r in ScoreInScopes(engine, completions, options))
+                {
+                    writer.Write(r);
+                    clipped += r.Score!.ClippedAdvantages;
+                    tokens += r.TokenIds.Length;
+                    progress.Tokens(r.TokenIds.Length);
+                    progress.RolloutDone();
+                }
             writer.Commit();
-            var clip = L2TOptionSet.ClipSummary(results.Sum(r => r.Score!.ClippedAdvantages), results.Sum(r => r.TokenIds.Length), options.L2T!.Options.AdvantageClip);
-            parse.InvocationConfiguration.Output.WriteLine($"scored {results.Count} completions of {completions.Select(c => c.Prompt.Id).Distinct().Count()} prompts; {clip}");
+            var clip = L2TOptionSet.ClipSummary(clipped, tokens, options.L2T!.Options.AdvantageClip);
+            GenerateCommand.SummaryWriter(parse, outPath).WriteLine($"scored {writer.Count} completions of {completions.Select(c => c.Prompt.Id).Distinct().Count()} prompts; {clip}");
             return 0;
         });
         return command;
@@ -77,9 +86,31 @@ internal static class ScoreCommand
         return first == null ? null : SettingsJson.Read(JsonDocument.Parse(first).RootElement, $"{path}:{firstLine}");
     }
 
+    /// <summary>
+    /// Scores one scope at a time: with the group scope each prompt's completions alone (its Fisher, penalties and advantages
+    /// depend on nothing else), so memory follows a group, not the file; with the batch scope the whole file is the scope.
+    /// </summary>
+    private static IEnumerable<RolloutResult> ScoreInScopes(RolloutEngine engine, List<GivenCompletion> completions, GenerationOptions options)
+    {
+        if (options.L2T!.Options.Scope == Rollout.Kernels.FisherScope.Batch)
+        {
+            foreach (var r in engine.Score(completions, options)) yield return r;
+            yield break;
+        }
+        for (int start = 0; start < completions.Count;)
+        {
+            int end = start + 1;
+            while (end < completions.Count && completions[end].Prompt.Id == completions[start].Prompt.Id) end++;
+            foreach (var r in engine.Score(completions[start..end], options)) yield return r;
+            start = end;
+        }
+    }
+
     private static List<GivenCompletion> ReadCompletions(string path, RolloutEngine engine, Dictionary<string, string?> answers)
     {
+        int vocab = engine.Model.Config.VocabSize;
         var completions = new List<GivenCompletion>();
+        var groups = new HashSet<string>();
         int lineNumber = 0;
         foreach (var line in File.ReadLines(path))
         {
@@ -98,6 +129,12 @@ internal static class ScoreCommand
                     ? ids.EnumerateArray().Select(x => x.GetInt32()).ToArray()
                     : engine.Model.Tokenizer.Encode(Str(json, "completion") ?? Str(json, "text")
                         ?? throw new FormatException("no token_ids, completion or text"), addSpecialTokens: false).ToArray();
+                // An id outside the embedding table would fail inside ONNX Runtime, far from the line that has it.
+                foreach (var (name, values) in new[] { ("prompt_token_ids", prompt.TokenIds), ("token_ids", tokens) })
+                    if (values.Where(t => t < 0 || t >= vocab).Select(t => (int?)t).FirstOrDefault() is int bad)
+                        throw new FormatException($"{name}: {bad} is not a token id of the model (its vocabulary has {vocab} tokens, 0..{vocab - 1})");
+                if ((completions.Count == 0 || completions[^1].Prompt.Id != id) && !groups.Add(id))
+                    throw new FormatException($"prompt '{id}' again after other prompts: the completions of a prompt must be consecutive (they form one group)");
                 completions.Add(new GivenCompletion(prompt, tokens));
             }
             catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or KeyNotFoundException)

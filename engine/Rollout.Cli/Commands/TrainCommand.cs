@@ -49,8 +49,8 @@ internal static class TrainCommand
                 Seed = parse.GetValue(seed), EvalEvery = parse.GetValue(evalEvery), EvalProblems = parse.GetValue(evalProblems),
                 BatchSize = parse.GetValue(batchSize), Resume = parse.GetValue(resume), L2T = settings,
             };
-            var error = parse.InvocationConfiguration.Error;
-            TrainingRun.Run(options, line => error.WriteLine(line));
+            using (var progress = new ConsoleProgress(options.Iterations, parse.InvocationConfiguration.Error, "iterations"))
+                TrainingRun.Run(options, progress.Log, progress.Reached, progress.Token);
             parse.InvocationConfiguration.Output.WriteLine($"run written to {options.OutDir}: {TrainingRun.MetricsFile}, {TrainingRun.EvalFile}, {TrainingRun.CurvesFile}, {TrainingRun.PolicyFolder}/");
             return 0;
         });

@@ -39,6 +39,7 @@ public sealed record GenerationOptions
     /// </summary>
     public const int MaxSamplesPerPrompt = 1 << 20;
 
+    /// <summary>The checks that need no model; <see cref="ValidateFor"/> adds those that need its vocabulary.</summary>
     public void Validate()
     {
         if (SamplesPerPrompt < 1) throw InputException.ForSetting(nameof(SamplesPerPrompt), $"must be at least 1 (got {SamplesPerPrompt})");
@@ -51,6 +52,18 @@ public sealed record GenerationOptions
             throw InputException.ForSetting(nameof(TopLogprobs), $"must be between 0 (off) and {MaxTopLogprobs} (got {TopLogprobs})");
         if (BatchSize < 1) throw InputException.ForSetting(nameof(BatchSize), $"must be at least 1 (got {BatchSize})");
         if (StopStrings.Any(string.IsNullOrEmpty)) throw InputException.ForSetting(nameof(StopStrings), ": a stop string cannot be empty");
+        if (StopTokenIds.Where(id => id < 0).Select(id => (int?)id).FirstOrDefault() is int negative)
+            throw InputException.ForSetting(nameof(StopTokenIds), $"{negative}: a token id cannot be negative");
         Sampling.Validate();
+        L2T?.Validate();
+    }
+
+    /// <summary><see cref="Validate"/>, and stop token ids inside <paramref name="model"/>'s vocabulary.</summary>
+    public void ValidateFor(Model.ModelFolder model)
+    {
+        Validate();
+        int vocab = model.Config.VocabSize;
+        if (StopTokenIds.Where(id => id >= vocab).Select(id => (int?)id).FirstOrDefault() is int outside)
+            throw InputException.ForSetting(nameof(StopTokenIds), $"{outside}: not a token id of {model.Path} (its vocabulary has {vocab} tokens, 0..{vocab - 1})");
     }
 }

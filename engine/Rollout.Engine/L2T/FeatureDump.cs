@@ -26,7 +26,7 @@ public sealed class FeatureDump : IDisposable
     public FeatureDump(string directory, int rank)
     {
         if (rank <= 0) throw new ArgumentException($"The rank must be positive (got {rank}).", nameof(rank));
-        Directory.CreateDirectory(directory);
+        OutputFolder.Create(directory);
         this.directory = directory;
         Rank = rank;
         u = Open(UFile);

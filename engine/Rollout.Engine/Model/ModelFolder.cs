@@ -32,6 +32,9 @@ public sealed class ModelFolder
         catch (Exception e) when (e is FormatException or FileNotFoundException or InvalidOperationException)
         { throw new InputException(e.Message); }
         var tokenizer = TextTokenizer.Load(dir);
+        // An id past the embedding table would fail inside ONNX Runtime at the first prompt or draw that uses it.
+        if (tokenizer.VocabSize > config.VocabSize)
+            throw new InputException($"{dir}: the tokenizer has token id {tokenizer.VocabSize - 1}, outside the model's vocabulary of {config.VocabSize} (config.json vocab_size)");
 
         var eos = new HashSet<int>(config.EosTokenIds);
         var generationConfig = System.IO.Path.Combine(dir, "generation_config.json");
@@ -42,6 +45,8 @@ public sealed class ModelFolder
             { throw new InputException($"{generationConfig}: malformed ({e.Message})"); }
         }
         if (tokenizer.EosTokenId is int tokenizerEos) eos.Add(tokenizerEos);
+        if (eos.Where(id => id < 0 || id >= config.VocabSize).Select(id => (int?)id).FirstOrDefault() is int badEos)
+            throw new InputException($"{dir}: end-of-sequence token id {badEos} is outside the model's vocabulary of {config.VocabSize}");
         return new ModelFolder(dir, config, tokenizer, eos);
     }
 

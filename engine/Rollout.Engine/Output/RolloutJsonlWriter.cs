@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Rollout.Engine.Generation;
@@ -5,69 +7,103 @@ using Rollout.Engine.Generation;
 namespace Rollout.Engine.Output;
 
 /// <summary>
-/// Writes rollouts as JSON lines (schema in the README) to <c>FILE.partial</c> and renames it to
-/// FILE on <see cref="Commit"/>. A run that fails keeps the rollouts it finished in the .partial
-/// file, so no work is lost and no incomplete file passes for a complete one; one that fails before
-/// its first rollout leaves no file. The .partial file is opened with the first rollout.
+/// Writes rollouts as JSON lines (schema in the README), to a claimed <see cref="OutputFile"/> (<c>FILE.partial</c>,
+/// renamed on <see cref="Commit"/>; opened with the first rollout, so a run that fails before it leaves no file) or
+/// straight to a text stream (standard output: no partial file, no rename, no lock). Each line is serialized whole
+/// before any of it is written, so a rollout that cannot be written leaves no cut line. Every line records the run's
+/// settings (see <see cref="SettingsJson"/>).
 /// </summary>
-public sealed class RolloutJsonlWriter : IDisposable
+public sealed class RolloutJsonlWriter : IRolloutWriter
 {
-    private readonly string _path;
+    private static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private readonly OutputFile? _file;
+    private readonly TextWriter? _text;
     private readonly GenerationOptions _settings;
-    private FileStream _stream = null!;
-    private Utf8JsonWriter _json = null!;
-    private bool _open;
-    private bool _committed;
+    private readonly ArrayBufferWriter<byte> _line = new();
+    private readonly Utf8JsonWriter _json;
+    private FileStream? _stream;
 
     public int Count { get; private set; }
-    public string PartialPath => _path + ".partial";
+    public string? PartialPath => _file?.PartialPath;
 
-    private readonly FileStream _lock;
-
-    private RolloutJsonlWriter(string path, GenerationOptions settings, FileStream lockFile)
+    private RolloutJsonlWriter(OutputFile? file, TextWriter? text, GenerationOptions settings)
     {
-        _path = path;
+        _file = file;
+        _text = text;
         _settings = settings;
-        _lock = lockFile;
+        _json = new Utf8JsonWriter(_line, Options);
     }
 
-    private void Open()
+    /// <summary>Writes to <paramref name="file"/> (its .partial file, renamed on commit); the writer owns it from here.</summary>
+    public static RolloutJsonlWriter To(OutputFile file, GenerationOptions settings) => new(file, null, settings);
+
+    /// <summary>Streams to <paramref name="text"/>, flushed after every line so a reader of a pipe sees each rollout when it is done.</summary>
+    public static RolloutJsonlWriter To(TextWriter text, GenerationOptions settings) => new(null, text, settings);
+
+    /// <summary>Claims <paramref name="path"/> (see <see cref="OutputFile.Claim"/>) and writes JSON lines to it.</summary>
+    public static RolloutJsonlWriter Create(string path, GenerationOptions settings, params string[] inputs) => To(OutputFile.Claim(path, inputs), settings);
+
+    public void Write(RolloutResult rollout)
     {
-        if (_open) return;
-        try { _stream = new FileStream(PartialPath, FileMode.Create, FileAccess.Write, FileShare.Read); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        { throw new InputException($"{_path}: cannot write {PartialPath} ({e.Message})"); }
-        _json = new Utf8JsonWriter(_stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-        _open = true;
+        _line.Clear();
+        _json.Reset();
+        Serialize(rollout);
+        _json.Flush();
+        _line.Write("\n"u8);
+        if (_text != null)
+        {
+            _text.Write(Encoding.UTF8.GetString(_line.WrittenSpan));
+            _text.Flush();
+        }
+        else
+        {
+            _stream ??= _file!.OpenPartial();
+            _stream.Write(_line.WrittenSpan);
+        }
+        Count++;
     }
 
     /// <summary>
-    /// Opens <paramref name="path"/> for writing, after checking it is a plain file path that none of
-    /// <paramref name="inputs"/> is, and taking its lock (<c>FILE.lock</c>): a second writer of the same file is refused
-    /// instead of mixing its lines into the first one's. Every line records <paramref name="settings"/> (see <see cref="SettingsJson"/>).
+    /// Continues the <c>FILE.partial</c> of an interrupted run: its complete lines are kept (a line cut by a kill is
+    /// dropped) and the next rollouts are appended after them. Returns the lines kept, for the caller to check.
     /// </summary>
-    public static RolloutJsonlWriter Create(string path, GenerationOptions settings, params string[] inputs)
+    public IReadOnlyList<string> Resume()
     {
-        var full = Path.GetFullPath(path);
-        if (Directory.Exists(full)) throw new InputException($"{path}: a folder, not a file");
-        if (new FileInfo(full).LinkTarget != null) throw new InputException($"{path}: a link; the output is written to a plain file, not through a link");
-        if (full.StartsWith("/dev/", StringComparison.Ordinal) || full.StartsWith("/proc/", StringComparison.Ordinal))
-            throw new InputException($"{path}: a device, not a file");
-        if (inputs.FirstOrDefault(i => Path.GetFullPath(i) == full) is { } input)
-            throw new InputException($"{path}: the output would overwrite the input {input}");
-        var dir = Path.GetDirectoryName(full)!;
-        if (!Directory.Exists(dir)) throw new InputException($"{path}: the output folder does not exist");
-        FileStream lockFile;
-        try { lockFile = new FileStream(full + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose); }
-        catch (IOException) { throw new InputException($"{path}: another run is writing it ({path}.lock is held)"); }
-        catch (UnauthorizedAccessException) { throw new InputException($"{path}: the output folder is not writable"); }
-        return new RolloutJsonlWriter(path, settings, lockFile);
+        if (_file == null) throw new InputException("--resume needs an output file, not standard output");
+        _stream = _file.OpenPartialToResume();
+        var bytes = new byte[_stream.Length];
+        _stream.ReadExactly(bytes);
+        int complete = Array.LastIndexOf(bytes, (byte)'\n') + 1;
+        _stream.SetLength(complete);
+        _stream.Seek(complete, SeekOrigin.Begin);
+        var lines = Encoding.UTF8.GetString(bytes, 0, complete).Split('\n')[..^1];
+        Count = lines.Length;
+        return lines;
     }
 
-    public void Write(RolloutResult r)
+    /// <summary>Puts every line written so far on disk, for a run that stops here and may be resumed.</summary>
+    public void Flush()
     {
-        Open();
-        _json.Reset();
+        _stream?.Flush(flushToDisk: true);
+        _text?.Flush();
+    }
+
+    public void Commit()
+    {
+        if (_file != null) _file.Commit(_stream ?? _file.OpenPartial());
+        _stream = null;
+        _text?.Flush();
+    }
+
+    public void Dispose()
+    {
+        _stream?.Dispose();
+        _file?.Dispose();
+        _json.Dispose();
+    }
+
+    private void Serialize(RolloutResult r)
+    {
         _json.WriteStartObject();
         _json.WriteString("prompt_id", r.PromptId);
         _json.WriteNumber("sample", r.Sample);
@@ -75,7 +111,7 @@ public sealed class RolloutJsonlWriter : IDisposable
         WriteArray("prompt_token_ids", r.PromptTokenIds);
         WriteArray("token_ids", r.TokenIds);
         _json.WriteString("text", r.Text);
-        _json.WriteString("finish_reason", r.FinishReason.ToString().ToLowerInvariant());
+        _json.WriteString("finish_reason", RolloutWriter.FinishReasonName(r.FinishReason));
         WriteArray("logprobs", r.Logprobs);
         WriteArray("raw_logprobs", r.RawLogprobs);
         WriteArray("entropies", r.Entropies);
@@ -132,59 +168,6 @@ public sealed class RolloutJsonlWriter : IDisposable
             _json.WriteNumber("advantages_clipped", l2t.ClippedAdvantages);
         }
         _json.WriteEndObject();
-        _json.Flush();
-        _stream.WriteByte((byte)'\n');
-        Count++;
-    }
-
-    /// <summary>
-    /// Continues the <c>FILE.partial</c> of an interrupted run: its complete lines are kept (a line cut by a kill is
-    /// dropped) and the next rollouts are appended after them. Returns the lines kept, for the caller to check.
-    /// </summary>
-    public IReadOnlyList<string> Resume()
-    {
-        if (!File.Exists(PartialPath)) throw new InputException($"{_path}: nothing to resume ({PartialPath} does not exist)");
-        var bytes = File.ReadAllBytes(PartialPath);
-        int complete = Array.LastIndexOf(bytes, (byte)'\n') + 1;
-        _stream = new FileStream(PartialPath, FileMode.Open, FileAccess.Write, FileShare.Read);
-        _stream.SetLength(complete);
-        _stream.Seek(complete, SeekOrigin.Begin);
-        _json = new Utf8JsonWriter(_stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-        _open = true;
-        var lines = System.Text.Encoding.UTF8.GetString(bytes, 0, complete).Split('\n')[..^1];
-        Count = lines.Length;
-        return lines;
-    }
-
-    /// <summary>Puts every line written so far on disk, for a run that stops here and may be resumed.</summary>
-    public void Flush()
-    {
-        if (!_open) return;
-        _json.Flush();
-        _stream.Flush(flushToDisk: true);
-    }
-
-    /// <summary>Flushes to disk and gives the file its final name.</summary>
-    public void Commit()
-    {
-        Open();
-        _json.Flush();
-        _stream.Flush(flushToDisk: true);
-        _stream.Dispose();
-        File.Move(PartialPath, _path, overwrite: true);
-        _committed = true;
-        _lock.Dispose();
-    }
-
-    public void Dispose()
-    {
-        if (_committed) return;
-        if (_open)
-        {
-            _json.Dispose();
-            _stream.Dispose();
-        }
-        _lock.Dispose();
     }
 
     private void WriteArray(string name, int[] values)

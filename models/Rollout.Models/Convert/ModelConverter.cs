@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Rollout.Engine;
 using Rollout.Engine.Model;
+using Rollout.Engine.Output;
 using Rollout.Models.ModelFolder;
 using Rollout.Models.Onnx;
 
@@ -20,6 +21,7 @@ public static class ModelConverter
     {
         if (Path.GetFullPath(sourceDir) == Path.GetFullPath(outDir))
             throw new InputException($"{outDir}: output folder must differ from the checkpoint folder");
+        OutputFolder.Create(outDir);
         var weights = HfCheckpoint.Load(sourceDir);
         if (!File.Exists(Path.Combine(sourceDir, "tokenizer.json")))
             throw new InputException($"{sourceDir}: tokenizer.json not found");
@@ -34,7 +36,6 @@ public static class ModelConverter
         }
         int pad = PadTokenId(config, generation);
 
-        Directory.CreateDirectory(outDir);
         foreach (var name in TokenizerFiles)
         {
             var source = Path.Combine(sourceDir, name);

@@ -1,5 +1,6 @@
 using Rollout.Engine;
 using Rollout.Engine.Model;
+using Rollout.Engine.Output;
 using Rollout.Models.Onnx;
 using Rollout.Models.Tokenizer;
 using Rollout.Models.Weights;
@@ -22,10 +23,8 @@ public static class NewModel
         Check(arch == Architecture.Gpt2 || hidden / heads % 2 == 0, $"rotary embedding needs an even head size (hidden / heads = {hidden / heads})");
         Check(intermediate >= 1, $"intermediate must be at least 1 (got {intermediate})");
         Check(maxPositions >= 1, $"max positions must be at least 1 (got {maxPositions})");
-        if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
-            throw new InputException($"{outDir}: output folder exists and is not empty");
-
-        Directory.CreateDirectory(outDir);
+        TokenizerFilesWriter.CheckVocabSize(vocab);
+        OutputFolder.CreateEmpty(outDir);
         var tokenizer = TokenizerFilesWriter.WriteTrained(outDir, vocab);
         Check(tokenizer.VocabSize <= vocab, $"vocab ({vocab}) is smaller than the tokenizer's {tokenizer.VocabSize} tokens");
         int eot = tokenizer.EndOfTextId;

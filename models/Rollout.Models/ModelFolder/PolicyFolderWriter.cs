@@ -1,4 +1,5 @@
 using Rollout.Engine;
+using Rollout.Engine.Output;
 using Rollout.Models.Onnx;
 using Rollout.Models.Weights;
 
@@ -28,8 +29,7 @@ public static class PolicyFolderWriter
         var config = untied ? source.Config with { TieWordEmbeddings = false } : source.Config;
         if (ModelWeights.FindProblem(config, weights.Tensors) is string problem)
             throw new InputException($"{sourceDir}: the weights do not fit this model ({problem})");
-        if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
-            throw new InputException($"{outDir}: output folder exists and is not empty");
+        OutputFolder.CreateEmpty(outDir);
         var policy = new ModelWeights(config, weights.Tensors);
         ModelFolderWriter.Write(policy, outDir, options ?? new DecoderExportOptions(), (int)source.PadTokenId, generationConfig: null);
         foreach (var file in CopiedFiles.Where(f => !(untied && f == "config.json")))

@@ -38,12 +38,18 @@ public static class TokenizerFilesWriter
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    /// <summary>Trains a tokenizer of exactly <paramref name="vocabSize"/> tokens and writes its files into <paramref name="modelDir"/>; same size, same bytes.</summary>
-    public static TokenizerSummary WriteTrained(string modelDir, int vocabSize)
+    /// <summary>Refuses a vocabulary too small for the bytes and the special tokens (checked before anything is written).</summary>
+    public static void CheckVocabSize(int vocabSize)
     {
         var minimum = 256 + SpecialTokens.Count;
         if (vocabSize < minimum)
             throw new InputException($"vocab size {vocabSize}: a byte-level tokenizer needs at least {minimum} (256 bytes + {SpecialTokens.Count} special tokens)");
+    }
+
+    /// <summary>Trains a tokenizer of exactly <paramref name="vocabSize"/> tokens and writes its files into <paramref name="modelDir"/>; same size, same bytes.</summary>
+    public static TokenizerSummary WriteTrained(string modelDir, int vocabSize)
+    {
+        CheckVocabSize(vocabSize);
 
         var (tokens, merges) = BpeTrainer.Train(WithoutSpecialTokens(TrainingCorpus.Texts), vocabSize - SpecialTokens.Count);
         if (tokens.Count + SpecialTokens.Count < vocabSize)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Rollout.Engine;
+using Rollout.Engine.Output;
 using Rollout.Engine.Tokenization;
 using Rollout.Models.ModelFolder;
 using Rollout.Models.Onnx;
@@ -26,12 +27,10 @@ public static class TaskTrainer
     public static TrainingResult Train(TaskTrainingOptions options)
     {
         if (options.Steps < 1 || options.BatchSize < 1) throw new InputException("train: steps and batch size must be at least 1");
-        if (Directory.Exists(options.OutputDir) && Directory.EnumerateFileSystemEntries(options.OutputDir).Any())
-            throw new InputException($"{options.OutputDir}: output folder exists and is not empty");
         var log = options.Log ?? (_ => { });
         var examples = SftData(options.Task, options.Seed, options.Steps * options.BatchSize, options.RedundantShare, options.Style);
+        OutputFolder.CreateEmpty(options.OutputDir);
 
-        Directory.CreateDirectory(options.OutputDir);
         var tokenizerFiles = TokenizerFilesWriter.WriteTrained(options.OutputDir, options.VocabSize);
         var tokenizer = TextTokenizer.Load(options.OutputDir);
         int eos = tokenizerFiles.EndOfTextId;

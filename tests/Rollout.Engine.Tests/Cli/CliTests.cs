@@ -15,28 +15,11 @@ public sealed class CliTests(EngineModels models) : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = Rollout.Cli.Cli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRun.Run(args);
 
-    private string Prompts(params string[] lines)
-    {
-        var path = Path.Combine(_dir, $"prompts-{Guid.NewGuid():N}.jsonl");
-        File.WriteAllLines(path, lines);
-        return path;
-    }
+    private string Prompts(params string[] lines) => CliRun.PromptFile(_dir, lines);
 
-    private static void AssertOneLineError(string err, params string[] mentions)
-    {
-        Assert.Single(err.TrimEnd().Split('\n'));
-        Assert.StartsWith("rollout: ", err);
-        Assert.DoesNotContain("   at ", err); // no stack trace
-        foreach (var m in mentions) Assert.Contains(m, err);
-    }
+    private static void AssertOneLineError(string err, params string[] mentions) => CliRun.AssertOneLineError(err, mentions);
 
     [Fact]
     public void Generate_writes_one_line_per_rollout_with_the_documented_schema()

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Rollout.Engine;
 using Rollout.Engine.Generation;
+using Rollout.Engine.Output;
 using Rollout.Engine.Prompts;
 using Rollout.Engine.Sampling;
 using Rollout.Models.Tasks;
@@ -21,9 +22,14 @@ public static class TrainingRun
 {
     public const string MetricsFile = "metrics.jsonl", EvalFile = "eval.jsonl", CurvesFile = "curves.png", PolicyFolder = "policy";
 
-    public static void Run(TrainingOptions options, Action<string> log)
+    /// <param name="log">Gets a line per iteration.</param>
+    /// <param name="onIteration">Told the iteration reached: the one resumed from (0 for a fresh run) before any work, then each one done.</param>
+    /// <param name="onToken">Told of every generated token (sampling and evaluation).</param>
+    public static void Run(TrainingOptions options, Action<string> log, Action<int>? onIteration = null, Action? onToken = null)
     {
         options.Validate();
+        // The model folder's files (config, tokenizer) are checked before the run folder is made; the session loads after.
+        Engine.Model.ModelFolder.Open(options.ModelDir);
         var checkpoint = Prepare(options);
         var run = Identity(options);
         if (checkpoint != null && checkpoint.Run != run)
@@ -33,27 +39,29 @@ public static class TrainingRun
         var settings = options.L2T with { Options = options.L2T.Options with { Baseline = options.Advantage } };
         using var policy = OpenPolicy(options, engine, settings, checkpoint);
         int start = checkpoint?.Iteration ?? 0;
+        onIteration?.Invoke(start);
         var metrics = Kept<IterationMetrics>(Path.Combine(options.OutDir, MetricsFile), start, m => m.Iteration);
         var evaluations = Kept<EvalMetrics>(Path.Combine(options.OutDir, EvalFile), start, e => e.Iteration);
         var heldOut = options.EvalEvery > 0 ? TaskProblems.HeldOut(options.EvalProblems) : [];
-        if (start == 0 && heldOut.Count > 0) Append(options, EvalFile, evaluations, Evaluate(engine, policy, settings, heldOut, options, 0));
+        if (start == 0 && heldOut.Count > 0) Append(options, EvalFile, evaluations, Evaluate(engine, policy, settings, heldOut, options, 0, onToken));
 
         for (int iteration = start + 1; iteration <= options.Iterations; iteration++)
         {
-            var line = Iterate(engine, policy, settings, options, iteration);
+            var line = Iterate(engine, policy, settings, options, iteration, onToken);
             Append(options, MetricsFile, metrics, line);
             if (heldOut.Count > 0 && iteration % options.EvalEvery == 0)
-                Append(options, EvalFile, evaluations, Evaluate(engine, policy, settings, heldOut, options, iteration));
+                Append(options, EvalFile, evaluations, Evaluate(engine, policy, settings, heldOut, options, iteration, onToken));
             new Checkpoint(iteration, run, policy.Steps, policy.State()).Write(options.OutDir);
             RunCurves.Write(Path.Combine(options.OutDir, CurvesFile), metrics, evaluations, Title(options));
             log(Progress(line, options.Iterations, evaluations.LastOrDefault(e => e.Iteration == iteration)));
+            onIteration?.Invoke(iteration);
         }
         if (metrics.Count == 0) RunCurves.Write(Path.Combine(options.OutDir, CurvesFile), metrics, evaluations, Title(options));
         WritePolicy(policy, options.OutDir);
     }
 
     private static IterationMetrics Iterate(RolloutEngine engine, IPolicyUpdate policy, L2TGeneration settings,
-        TrainingOptions options, int iteration)
+        TrainingOptions options, int iteration, Action? onToken)
     {
         var problems = TaskProblems.Train(options.Seed, iteration, options.Prompts);
         // Ids unique within the iteration: the train side may repeat a problem, and repeated ids would merge groups.
@@ -67,7 +75,7 @@ public static class TrainingRun
         };
         var before = engine.Times;
         long started = Stopwatch.GetTimestamp();
-        var rollouts = engine.Generate(prompts, generation).ToList();
+        var rollouts = engine.Generate(prompts, generation, onToken == null ? null : _ => onToken()).ToList();
         var generated = Stopwatch.GetElapsedTime(started);
         var after = engine.Times;
         started = Stopwatch.GetTimestamp();
@@ -96,13 +104,13 @@ public static class TrainingRun
 
     /// <summary>Greedy decoding of the held-out problems with the current policy.</summary>
     private static EvalMetrics Evaluate(RolloutEngine engine, IPolicyUpdate policy, L2TGeneration settings,
-        IReadOnlyList<TaskProblem> problems, TrainingOptions options, int iteration)
+        IReadOnlyList<TaskProblem> problems, TrainingOptions options, int iteration, Action? onToken)
     {
         var result = EngineEvaluation.Run(engine, problems, new GenerationOptions
         {
             MaxNewTokens = options.MaxNewTokens, BatchSize = options.BatchSize, Sampling = new SamplingParams { Greedy = true },
             L2T = policy.Sampling(settings),
-        });
+        }, onToken);
         return new EvalMetrics
         {
             Iteration = iteration, Accuracy = result.Accuracy, MeanTokens = result.MeanTokens, RedundantShare = result.RedundantTokenShare,
@@ -131,7 +139,7 @@ public static class TrainingRun
         if (File.Exists(dir)) throw InputException.ForSetting(nameof(options.OutDir), $"{dir}: a file, not a folder");
         bool used = Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any();
         if (used && !options.Resume) throw InputException.ForSetting(nameof(options.OutDir), $"{dir}: the folder is not empty (resume the run to continue it)");
-        Directory.CreateDirectory(dir);
+        OutputFolder.Create(dir);
         var checkpoint = options.Resume ? Checkpoint.Read(dir) : null;
         if (checkpoint == null)
             foreach (var file in new[] { MetricsFile, EvalFile }) File.Delete(Path.Combine(dir, file));
