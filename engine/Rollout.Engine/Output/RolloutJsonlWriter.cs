@@ -76,40 +76,9 @@ public sealed class RolloutJsonlWriter : IDisposable
         WriteArray("logprobs", r.Logprobs);
         WriteArray("raw_logprobs", r.RawLogprobs);
         WriteArray("entropies", r.Entropies);
-        _json.WriteStartArray("episodes");
-        for (int k = 0; k < r.Episodes.Count; k++)
-        {
-            var e = r.Episodes[k];
-            _json.WriteStartObject();
-            _json.WriteNumber("index", e.Index);
-            _json.WriteNumber("start", e.Start);
-            _json.WriteNumber("end", e.End);
-            if (r.Score?.Episodes[k] is { } score)
-            {
-                _json.WriteNumber("fit_gain", score.FitGain);
-                _json.WriteNumber("penalty", score.Penalty);
-                _json.WriteNumber("penalty_normalized", score.PenaltyNormalized);
-                _json.WriteNumber("process_reward", score.ProcessReward);
-                _json.WriteNumber("reward", score.Reward);
-            }
-            _json.WriteEndObject();
-        }
-        _json.WriteEndArray();
+        RolloutJson.WriteEpisodes(_json, r);
         _json.WriteBoolean("format_ok", r.FormatOk);
-        if (r.Score is { } l2t)
-        {
-            _json.WriteNumber("outcome_reward", l2t.OutcomeReward);
-            if (l2t.AnswerProbes is { } probes)
-            {
-                _json.WriteStartArray("answer_probes");
-                foreach (var j in probes) _json.WriteNumberValue(j);
-                _json.WriteEndArray();
-            }
-            else _json.WriteNull("answer_probes");
-            WriteArray("token_rewards", l2t.TokenRewards);
-            WriteArray("advantages", l2t.Advantages);
-            _json.WriteNumber("advantages_clipped", l2t.ClippedAdvantages);
-        }
+        RolloutJson.WriteScore(_json, r);
         _json.WriteEndObject();
         _json.Flush();
         _stream.WriteByte((byte)'\n');
