@@ -35,17 +35,16 @@ internal sealed class Batcher : IDisposable
     public void Stop()
     {
         _stop.Cancel();
+        var waiting = _queue.Close();
         if (_thread.IsAlive) _thread.Join();
-        foreach (var job in _queue.Close()) job.Complete(ApiError.ShuttingDown());
+        foreach (var job in waiting) job.Complete(ApiError.ShuttingDown());
     }
 
     private void Loop()
     {
-        while (!_stop.IsCancellationRequested)
+        while (true)
         {
-            List<Job> jobs;
-            try { jobs = _queue.Take(_model.MaxBatch, _stop.Token); }
-            catch (OperationCanceledException) { return; }
+            if (_queue.Take(_model.MaxBatch) is not { } jobs) return;
             // A client that left while its job waited costs nothing.
             jobs.RemoveAll(job =>
             {

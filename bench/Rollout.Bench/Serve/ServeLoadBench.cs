@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Rollout.Bench.Peer;
+using Rollout.Engine;
+using Rollout.Engine.Generation;
+using Rollout.Engine.Prompts;
+using Rollout.Engine.Sampling;
+using Rollout.Models.Tasks;
+using Rollout.Models.Tasks.Arith;
+
+namespace Rollout.Bench.Serve;
+
+/// <summary>
+/// <c>rollout serve</c> under load against offline generation. C clients at once ask <c>/v1/completions</c> for the
+/// shipped model's held-out problems (temperature 1, each rollout ending at EOS), each sending its next request when
+/// its answer arrives, for S seconds; the server's tokens/s is its <c>/metrics</c> counter over that window. Offline:
+/// the engine's Generate of the same problems at the same batch size, in this process while the server idles. Rounds
+/// alternate which goes first; medians are reported.
+/// </summary>
+public static class ServeLoadBench
+{
+    public sealed record Settings(string ModelDir, string Cli, int MaxBatch, int Clients, int Seconds, int Rounds, int Problems, int MaxTokens, string ResultsDir);
+
+    private sealed record LoadRound(double ServerTokensPerSecond, double ClientTokensPerSecond, double RequestsPerSecond, double MedianLatencyMs,
+        double MeanOccupancy, int Errors);
+
+    public static int Run(Settings s) => RunAsync(s).GetAwaiter().GetResult();
+
+    private static async Task<int> RunAsync(Settings s)
+    {
+        if (!File.Exists(s.Cli)) throw new ArgumentException($"--cli: {s.Cli} does not exist; build the solution first (dotnet build Rollout.sln -c Release)");
+        var problems = new ArithGenerator(seed: 2026).Generate(DataSplit.Test, s.Problems).Select(p => p.ToTaskProblem().Prompt).ToArray();
+        using var server = StartServer(s);
+        try
+        {
+            var address = await AddressOf(server);
+            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue }) { BaseAddress = address, Timeout = TimeSpan.FromMinutes(5) };
+            var model = (string)JsonNode.Parse(await http.GetStringAsync("/v1/models"))!["data"]![0]!["id"]!;
+            using var engine = RolloutEngine.Open(s.ModelDir);
+            var prompts = engine.Encode(problems.Select((text, i) => new Prompt($"p{i}", text, null, null, null)));
+
+            Console.Error.WriteLine("warming up (10 s of load, one offline call)");
+            await Load(http, model, problems, s, TimeSpan.FromSeconds(10));
+            Offline(engine, prompts, s);
+
+            var loads = new List<LoadRound>();
+            var offline = new List<double>();
+            for (int round = 0; round < s.Rounds; round++)
+            {
+                for (int half = 0; half < 2; half++)
+                    if ((round + half) % 2 == 0)
+                    {
+                        var l = await Load(http, model, problems, s, TimeSpan.FromSeconds(s.Seconds));
+                        Console.Error.WriteLine($"round {round + 1}: serve {l.ServerTokensPerSecond:F0} tokens/s (clients counted {l.ClientTokensPerSecond:F0}), {l.RequestsPerSecond:F1} requests/s, p50 {l.MedianLatencyMs:F0} ms, occupancy {l.MeanOccupancy:P0}, {l.Errors} errors");
+                        loads.Add(l);
+                    }
+                    else
+                    {
+                        offline.Add(Offline(engine, prompts, s));
+                        Console.Error.WriteLine($"round {round + 1}: offline {offline[^1]:F0} tokens/s");
+                    }
+            }
+            var report = Report(s, loads, offline);
+            Directory.CreateDirectory(s.ResultsDir);
+            var path = Path.Combine(s.ResultsDir, $"serve-load-{DateTime.UtcNow:yyyy-MM-dd}.md");
+            File.WriteAllText(path, report);
+            Console.WriteLine(report);
+            Console.WriteLine($"written {path}");
+        }
+        finally
+        {
+            using (var kill = Process.Start("kill", $"-TERM {server.Id}")) kill.WaitForExit();
+            server.WaitForExit();
+            Console.Error.WriteLine($"rollout serve exited with {server.ExitCode} on SIGTERM");
+        }
+        return 0;
+    }
+
+    private static Process StartServer(Settings s)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in new[] { s.Cli, "serve", "--model", s.ModelDir, "--port", "0", "--max-batch", $"{s.MaxBatch}", "--max-queue", $"{4 * s.Clients}" })
+            info.ArgumentList.Add(arg);
+        return Process.Start(info)!;
+    }
+
+    private static async Task<Uri> AddressOf(Process server)
+    {
+        var line = await server.StandardOutput.ReadLineAsync();
+        var match = line == null ? null : Regex.Match(line, @"at (http://\S+)");
+        return match is { Success: true } ? new Uri(match.Groups[1].Value) : throw new InvalidOperationException($"rollout serve did not start: {line}");
+    }
+
+    /// <summary>C clients for <paramref name="duration"/>; the window's tokens are the server's counter read at its two ends.</summary>
+    private static async Task<LoadRound> Load(HttpClient http, string model, string[] problems, Settings s, TimeSpan duration)
+    {
+        long before = await GeneratedTokens(http);
+        var clock = Stopwatch.StartNew();
+        int next = 0, errors = 0;
+        long clientTokens = 0;
+        var latencies = new System.Collections.Concurrent.ConcurrentBag<double>();
+        var clients = Enumerable.Range(0, s.Clients).Select(_ => Task.Run(async () =>
+        {
+            while (clock.Elapsed < duration)
+            {
+                int k = Interlocked.Increment(ref next);
+                var body = $$"""{"model": "{{model}}", "prompt": "{{problems[k % problems.Length]}}", "temperature": 1.0, "seed": {{k}}, "max_tokens": {{s.MaxTokens}}}""";
+                var start = clock.Elapsed;
+                using var response = await http.PostAsync("/v1/completions", new StringContent(body, Encoding.UTF8, "application/json"));
+                var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync());
+                if (!response.IsSuccessStatusCode) { Interlocked.Increment(ref errors); continue; }
+                if (clock.Elapsed > duration) continue; // finished after the window
+                latencies.Add((clock.Elapsed - start).TotalMilliseconds);
+                Interlocked.Add(ref clientTokens, (long)answer!["usage"]!["completion_tokens"]!);
+            }
+        })).ToList();
+        var occupancy = new List<double>();
+        while (clock.Elapsed < duration)
+        {
+            await Task.Delay(500);
+            occupancy.Add(await Metric(http, "rollout_batch_occupancy"));
+        }
+        long after = await GeneratedTokens(http);
+        double seconds = clock.Elapsed.TotalSeconds;
+        await Task.WhenAll(clients);
+        var sorted = latencies.Order().ToArray();
+        return new LoadRound((after - before) / seconds, clientTokens / duration.TotalSeconds, sorted.Length / duration.TotalSeconds,
+            sorted.Length == 0 ? double.NaN : sorted[sorted.Length / 2], occupancy.Average(), errors);
+    }
+
+    private static async Task<long> GeneratedTokens(HttpClient http) => (long)await Metric(http, "rollout_generated_tokens_total");
+
+    private static async Task<double> Metric(HttpClient http, string name)
+    {
+        var line = (await http.GetStringAsync("/metrics")).Split('\n').First(l => l.StartsWith(name + " ", StringComparison.Ordinal));
+        return double.Parse(line[(name.Length + 1)..], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Every problem once, at the server's batch size and settings; tokens/s of the Generate call.</summary>
+    private static double Offline(RolloutEngine engine, IReadOnlyList<EncodedPrompt> prompts, Settings s)
+    {
+        var options = new GenerationOptions { Sampling = new SamplingParams { Temperature = 1.0 }, MaxNewTokens = s.MaxTokens, BatchSize = s.MaxBatch, Seed = 1 };
+        var clock = Stopwatch.StartNew();
+        long tokens = engine.Generate(prompts, options).Sum(r => (long)r.TokenIds.Length);
+        return tokens / clock.Elapsed.TotalSeconds;
+    }
+
+    private static string Report(Settings s, List<LoadRound> loads, List<double> offline)
+    {
+        double Median(IEnumerable<double> values)
+        {
+            var v = values.Order().ToArray();
+            return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
+        }
+        var text = new StringBuilder();
+        text.AppendLine($"# rollout serve under load against offline generate ({DateTime.UtcNow:yyyy-MM-dd})").AppendLine();
+        text.AppendLine($"`dotnet run --project bench/Rollout.Bench -c Release -- serve-load --max-batch {s.MaxBatch} --clients {s.Clients} --seconds {s.Seconds} --rounds {s.Rounds}`").AppendLine();
+        text.AppendLine($"Machine: {PeerComparison.MachineDescription()}. Model: {s.ModelDir}. Workload: {s.Problems} held-out arith problems (raw prompts), temperature 1, " +
+            $"max_tokens {s.MaxTokens}, each rollout ending at EOS. Serve: {s.Clients} clients at once on `/v1/completions` (non-streaming, each sends its next request " +
+            $"when its answer arrives) for {s.Seconds} s, `--max-batch {s.MaxBatch}`; its tokens/s is the server's `rollout_generated_tokens_total` over the window. " +
+            $"Offline: the engine's Generate of every problem once at batch size {s.MaxBatch}, in the bench process while the server idles. The clients run on the same machine as the server.").AppendLine();
+        text.AppendLine("| round | serve tokens/s | tokens/s counted by the clients | requests/s | median latency (ms) | mean batch occupancy | errors | offline tokens/s |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|");
+        for (int r = 0; r < loads.Count; r++)
+            text.AppendLine($"| {r + 1} | {loads[r].ServerTokensPerSecond:F0} | {loads[r].ClientTokensPerSecond:F0} | {loads[r].RequestsPerSecond:F1} | {loads[r].MedianLatencyMs:F0} | {loads[r].MeanOccupancy:P0} | {loads[r].Errors} | {offline[r]:F0} |");
+        double serve = Median(loads.Select(l => l.ServerTokensPerSecond)), off = Median(offline);
+        text.AppendLine($"| **median** | **{serve:F0}** | {Median(loads.Select(l => l.ClientTokensPerSecond)):F0} | {Median(loads.Select(l => l.RequestsPerSecond)):F1} | {Median(loads.Select(l => l.MedianLatencyMs)):F0} | {Median(loads.Select(l => l.MeanOccupancy)):P0} | {loads.Sum(l => l.Errors)} | **{off:F0}** |");
+        text.AppendLine().AppendLine($"Serve / offline: **{serve / off:F2}×** (target ≥ 0.9×).");
+        return text.ToString();
+    }
+}
