@@ -68,7 +68,12 @@ public sealed class RolloutServer : IAsyncDisposable
             app.Lifetime.ApplicationStopping.Register(batcher.Stop);
             Map(app, model, queue, metrics, log);
             batcher.Start();
-            await app.StartAsync();
+            try { await app.StartAsync(); }
+            catch (IOException e)
+            {
+                batcher.Dispose();
+                throw InputException.ForSetting(nameof(ServerOptions.Port), $"{options.Port}: cannot listen on {options.Host} ({e.Message})");
+            }
             return new RolloutServer(app, engine, batcher);
         }
         catch

@@ -37,7 +37,7 @@ public sealed class ChatTests(ServedModelFixture server)
     }
 
     [Fact]
-    public void Seeded_sampling_is_reproducible_and_each_seed_is_generates_rollout()
+    public void Seeded_sampling_is_reproducible_and_each_seed_gives_generates_rollout()
     {
         var texts = new List<string>();
         foreach (var seed in new long[] { 1, 2, 3, 1 })

@@ -5,9 +5,25 @@ using Rollout.Models.ModelFolder;
 
 namespace Rollout.Server.Tests;
 
-/// <summary><c>rollout serve</c> as a process: it serves, and SIGTERM or SIGINT stops it cleanly (exit 0), in-flight requests ended.</summary>
-public sealed class ShutdownTests
+/// <summary>
+/// <c>rollout serve</c>: bad options end in one line and exit 2; as a process it serves, and SIGTERM or SIGINT stops it
+/// cleanly (exit 0), in-flight requests ended.
+/// </summary>
+public sealed class ServeCommandTests
 {
+    [Theory]
+    [InlineData("--max-batch", "0", "rollout: --max-batch must be at least 1 (got 0)")]
+    [InlineData("--max-queue", "-1", "rollout: --max-queue must be at least 1 (got -1)")]
+    [InlineData("--host", "example.org", "rollout: --host 'example.org' is not an IP address or localhost")]
+    [InlineData("--device", "tpu", "rollout: --device: 'tpu' is not a device (cpu, cuda)")]
+    public void A_bad_option_ends_in_one_line_with_exit_code_2(string option, string value, string message)
+    {
+        var (output, error) = (new StringWriter(), new StringWriter());
+        int code = Rollout.Cli.Cli.Run(["serve", "--model", DefaultModel.Path, "--port", "0", option, value], output, error);
+        Assert.Equal(2, code);
+        Assert.Equal(message, error.ToString().TrimEnd());
+    }
+
     [Theory]
     [InlineData("TERM")]
     [InlineData("INT")]
