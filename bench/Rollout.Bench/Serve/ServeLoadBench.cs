@@ -25,7 +25,10 @@ public static class ServeLoadBench
     public sealed record Settings(string ModelDir, string Cli, int MaxBatch, int Clients, int Seconds, int Rounds, int Problems, int MaxTokens, string ResultsDir);
 
     private sealed record LoadRound(double ServerTokensPerSecond, double ClientTokensPerSecond, double RequestsPerSecond, double MedianLatencyMs,
-        double MeanOccupancy, int Errors);
+        double MeanOccupancy, int Errors, double ClientCores, double TokensPerCpuSecond);
+
+    /// <summary>A timed offline window: tokens per second of wall time and per second of this process's CPU time.</summary>
+    private sealed record OfflineRound(double TokensPerSecond, double TokensPerCpuSecond);
 
     public static int Run(Settings s) => RunAsync(s).GetAwaiter().GetResult();
 
@@ -43,24 +46,24 @@ public static class ServeLoadBench
             var prompts = engine.Encode(problems.Select((text, i) => new Prompt($"p{i}", text, null, null, null)));
 
             Console.Error.WriteLine("warming up (10 s of load, one offline call)");
-            await Load(http, model, problems, s, TimeSpan.FromSeconds(10));
-            Offline(engine, prompts, s);
+            await Load(http, server, model, problems, s, TimeSpan.FromSeconds(10));
+            Offline(engine, prompts, s, TimeSpan.Zero);
 
             var loads = new List<LoadRound>();
-            var offline = new List<double>();
+            var offline = new List<OfflineRound>();
             for (int round = 0; round < s.Rounds; round++)
             {
                 for (int half = 0; half < 2; half++)
                     if ((round + half) % 2 == 0)
                     {
-                        var l = await Load(http, model, problems, s, TimeSpan.FromSeconds(s.Seconds));
-                        Console.Error.WriteLine($"round {round + 1}: serve {l.ServerTokensPerSecond:F0} tokens/s (clients counted {l.ClientTokensPerSecond:F0}), {l.RequestsPerSecond:F1} requests/s, p50 {l.MedianLatencyMs:F0} ms, occupancy {l.MeanOccupancy:P0}, {l.Errors} errors");
+                        var l = await Load(http, server, model, problems, s, TimeSpan.FromSeconds(s.Seconds));
+                        Console.Error.WriteLine($"round {round + 1}: serve {l.ServerTokensPerSecond:F0} tokens/s (clients counted {l.ClientTokensPerSecond:F0}), {l.RequestsPerSecond:F1} requests/s, p50 {l.MedianLatencyMs:F0} ms, occupancy {l.MeanOccupancy:P0}, {l.Errors} errors, clients {l.ClientCores:F2} cores, {l.TokensPerCpuSecond:F0} per CPU second");
                         loads.Add(l);
                     }
                     else
                     {
-                        offline.Add(Offline(engine, prompts, s));
-                        Console.Error.WriteLine($"round {round + 1}: offline {offline[^1]:F0} tokens/s");
+                        offline.Add(Offline(engine, prompts, s, TimeSpan.FromSeconds(s.Seconds)));
+                        Console.Error.WriteLine($"round {round + 1}: offline {offline[^1].TokensPerSecond:F0} tokens/s, {offline[^1].TokensPerCpuSecond:F0} per CPU second");
                     }
             }
             var report = Report(s, loads, offline);
@@ -95,9 +98,11 @@ public static class ServeLoadBench
     }
 
     /// <summary>C clients for <paramref name="duration"/>; the window's tokens are the server's counter read at its two ends.</summary>
-    private static async Task<LoadRound> Load(HttpClient http, string model, string[] problems, Settings s, TimeSpan duration)
+    private static async Task<LoadRound> Load(HttpClient http, Process server, string model, string[] problems, Settings s, TimeSpan duration)
     {
         long before = await GeneratedTokens(http);
+        double serverCpu = CpuSeconds(server);
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         int next = 0, errors = 0;
         long clientTokens = 0;
@@ -124,11 +129,20 @@ public static class ServeLoadBench
             occupancy.Add(await Metric(http, "rollout_batch_occupancy"));
         }
         long after = await GeneratedTokens(http);
+        serverCpu = CpuSeconds(server) - serverCpu;
         double seconds = clock.Elapsed.TotalSeconds;
+        double clientCores = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds / seconds;
         await Task.WhenAll(clients);
         var sorted = latencies.Order().ToArray();
         return new LoadRound((after - before) / seconds, clientTokens / duration.TotalSeconds, sorted.Length / duration.TotalSeconds,
-            sorted.Length == 0 ? double.NaN : sorted[sorted.Length / 2], occupancy.Average(), errors);
+            sorted.Length == 0 ? double.NaN : sorted[sorted.Length / 2], occupancy.Average(), errors, clientCores, (after - before) / serverCpu);
+    }
+
+    /// <summary>A process's CPU time so far (user + system, from /proc: all its threads, ONNX Runtime's included).</summary>
+    private static double CpuSeconds(Process process)
+    {
+        process.Refresh();
+        return process.TotalProcessorTime.TotalSeconds;
     }
 
     private static async Task<long> GeneratedTokens(HttpClient http) => (long)await Metric(http, "rollout_generated_tokens_total");
@@ -139,16 +153,26 @@ public static class ServeLoadBench
         return double.Parse(line[(name.Length + 1)..], CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Every problem once, at the server's batch size and settings; tokens/s of the Generate call.</summary>
-    private static double Offline(RolloutEngine engine, IReadOnlyList<EncodedPrompt> prompts, Settings s)
+    /// <summary>
+    /// The problems at the server's batch size and settings, all of them in one Generate call, again (with the next seed)
+    /// until <paramref name="duration"/> has passed (once at least): a window as long as the server's, so both see the machine alike.
+    /// </summary>
+    private static OfflineRound Offline(RolloutEngine engine, IReadOnlyList<EncodedPrompt> prompts, Settings s, TimeSpan duration)
     {
-        var options = new GenerationOptions { Sampling = new SamplingParams { Temperature = 1.0 }, MaxNewTokens = s.MaxTokens, BatchSize = s.MaxBatch, Seed = 1 };
+        var self = Process.GetCurrentProcess();
+        double cpu = CpuSeconds(self);
         var clock = Stopwatch.StartNew();
-        long tokens = engine.Generate(prompts, options).Sum(r => (long)r.TokenIds.Length);
-        return tokens / clock.Elapsed.TotalSeconds;
+        long tokens = 0;
+        ulong seed = 1;
+        do
+        {
+            var options = new GenerationOptions { Sampling = new SamplingParams { Temperature = 1.0 }, MaxNewTokens = s.MaxTokens, BatchSize = s.MaxBatch, Seed = seed++ };
+            tokens += engine.Generate(prompts, options).Sum(r => (long)r.TokenIds.Length);
+        } while (clock.Elapsed < duration);
+        return new OfflineRound(tokens / clock.Elapsed.TotalSeconds, tokens / (CpuSeconds(self) - cpu));
     }
 
-    private static string Report(Settings s, List<LoadRound> loads, List<double> offline)
+    private static string Report(Settings s, List<LoadRound> loads, List<OfflineRound> offline)
     {
         double Median(IEnumerable<double> values)
         {
@@ -161,16 +185,19 @@ public static class ServeLoadBench
         text.AppendLine($"Machine: {PeerComparison.MachineDescription()}. Model: {s.ModelDir}. Workload: {s.Problems} held-out arith problems (raw prompts), temperature 1, " +
             $"max_tokens {s.MaxTokens}, each rollout ending at EOS. Serve: {s.Clients} clients at once on `/v1/completions` (non-streaming, each sends its next request " +
             $"when its answer arrives) for {s.Seconds} s, `--max-batch {s.MaxBatch}`; its tokens/s is the server's `rollout_generated_tokens_total` over the window. " +
-            $"Offline: the engine's Generate of every problem once at batch size {s.MaxBatch}, in the bench process while the server idles. The clients run on the same machine as the server.").AppendLine();
-        text.AppendLine("| round | serve tokens/s | tokens/s counted by the clients | requests/s | median latency (ms) | mean batch occupancy | errors | offline tokens/s | serve / offline |");
-        text.AppendLine("|---|---|---|---|---|---|---|---|---|");
-        var ratios = loads.Select((l, r) => l.ServerTokensPerSecond / offline[r]).ToList();
+            $"Offline: the engine's Generate of all the problems at batch size {s.MaxBatch} (one call, repeated with the next seed for {s.Seconds} s), in the bench process while the server idles. " +
+            "The clients run in the bench process on the same machine as the server: their CPU time (client cores) is taken from the server's.").AppendLine();
+        text.AppendLine("| round | serve tokens/s | tokens/s counted by the clients | requests/s | median latency (ms) | mean batch occupancy | errors | clients' CPU (cores) | offline tokens/s | serve / offline | serve tokens per CPU s | offline tokens per CPU s | serve / offline per CPU s |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        var ratios = loads.Select((l, r) => l.ServerTokensPerSecond / offline[r].TokensPerSecond).ToList();
+        var cpuRatios = loads.Select((l, r) => l.TokensPerCpuSecond / offline[r].TokensPerCpuSecond).ToList();
         for (int r = 0; r < loads.Count; r++)
-            text.AppendLine($"| {r + 1} | {loads[r].ServerTokensPerSecond:F0} | {loads[r].ClientTokensPerSecond:F0} | {loads[r].RequestsPerSecond:F1} | {loads[r].MedianLatencyMs:F0} | {loads[r].MeanOccupancy:P0} | {loads[r].Errors} | {offline[r]:F0} | {ratios[r]:F2} |");
-        double serve = Median(loads.Select(l => l.ServerTokensPerSecond)), off = Median(offline);
-        text.AppendLine($"| **median** | **{serve:F0}** | {Median(loads.Select(l => l.ClientTokensPerSecond)):F0} | {Median(loads.Select(l => l.RequestsPerSecond)):F1} | {Median(loads.Select(l => l.MedianLatencyMs)):F0} | {Median(loads.Select(l => l.MeanOccupancy)):P0} | {loads.Sum(l => l.Errors)} | **{off:F0}** | {Median(ratios):F2} |");
-        text.AppendLine().AppendLine($"Serve / offline: **{serve / off:F2}×** (ratio of the medians; median of the rounds' ratios {Median(ratios):F2}×; target ≥ 0.9×). " +
-            "Batch occupancy is sampled from `/metrics` every 0.5 s (0 between calls).");
+            text.AppendLine($"| {r + 1} | {loads[r].ServerTokensPerSecond:F0} | {loads[r].ClientTokensPerSecond:F0} | {loads[r].RequestsPerSecond:F1} | {loads[r].MedianLatencyMs:F0} | {loads[r].MeanOccupancy:P0} | {loads[r].Errors} | {loads[r].ClientCores:F2} | {offline[r].TokensPerSecond:F0} | {ratios[r]:F2} | {loads[r].TokensPerCpuSecond:F0} | {offline[r].TokensPerCpuSecond:F0} | {cpuRatios[r]:F2} |");
+        double serve = Median(loads.Select(l => l.ServerTokensPerSecond)), off = Median(offline.Select(o => o.TokensPerSecond));
+        text.AppendLine($"| **median** | **{serve:F0}** | {Median(loads.Select(l => l.ClientTokensPerSecond)):F0} | {Median(loads.Select(l => l.RequestsPerSecond)):F1} | {Median(loads.Select(l => l.MedianLatencyMs)):F0} | {Median(loads.Select(l => l.MeanOccupancy)):P0} | {loads.Sum(l => l.Errors)} | {Median(loads.Select(l => l.ClientCores)):F2} | **{off:F0}** | {Median(ratios):F2} | {Median(loads.Select(l => l.TokensPerCpuSecond)):F0} | {Median(offline.Select(o => o.TokensPerCpuSecond)):F0} | {Median(cpuRatios):F2} |");
+        text.AppendLine().AppendLine($"Serve / offline: **{serve / off:F2}×** in tokens/s (ratio of the medians; median of the rounds' ratios {Median(ratios):F2}×; target ≥ 0.9×), " +
+            $"{Median(cpuRatios):F2}× in tokens per CPU second (the server process's CPU time, Kestrel and JSON included, against the offline engine's; " +
+            "less sensitive than wall time to what else the machine runs). Batch occupancy is sampled from `/metrics` every 0.5 s (0 between calls).");
         return text.ToString();
     }
 }
