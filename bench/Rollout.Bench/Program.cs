@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Rollout.Bench.Peer;
+using Rollout.Bench.Serve;
 using Rollout.Bench.Swap;
 
 var peer = new Command("peer", "End-to-end comparison with ONNX Runtime GenAI (greedy, alternating runs, one process per run)");
@@ -57,6 +58,21 @@ var swapCache = new Option<string>("--cache") { Description = "Where the bench m
 swap.Options.Add(swapModels); swap.Options.Add(swapResults); swap.Options.Add(swapCache);
 swap.SetAction(parse => WeightSwapBench.Run(BenchModels.Ensure(parse.GetValue(swapCache)!, parse.GetValue(swapModels)!), parse.GetValue(swapResults)!));
 
+var serveLoad = new Command("serve-load", "rollout serve under concurrent clients against offline generate at the same batch size (alternating, medians)");
+var serveBatch = new Option<int>("--max-batch") { Description = "The server's --max-batch and the offline batch size", DefaultValueFactory = _ => 64 };
+var serveClients = new Option<int>("--clients") { Description = "Concurrent clients", DefaultValueFactory = _ => 64 };
+var serveSeconds = new Option<int>("--seconds") { Description = "Load per round", DefaultValueFactory = _ => 60 };
+var serveRounds = new Option<int>("--rounds") { Description = "Alternating rounds", DefaultValueFactory = _ => 3 };
+var serveProblems = new Option<int>("--problems") { Description = "Held-out problems the clients cycle through (offline: each once)", DefaultValueFactory = _ => 512 };
+var serveTokens = new Option<int>("--max-tokens") { Description = "Token budget per rollout", DefaultValueFactory = _ => 200 };
+var serveCli = new Option<string>("--cli") { Description = "The built CLI (rollout.dll) that runs `rollout serve`", DefaultValueFactory = _ => "engine/Rollout.Cli/bin/Release/net10.0/rollout.dll" };
+var serveModel = new Option<string>("--model") { Description = "Model folder", DefaultValueFactory = _ => "models/arith-qwen2" };
+var serveResults = new Option<string>("--results") { Description = "Folder for the figures", DefaultValueFactory = _ => "bench/results" };
+foreach (var option in new Option[] { serveBatch, serveClients, serveSeconds, serveRounds, serveProblems, serveTokens, serveCli, serveModel, serveResults })
+    serveLoad.Options.Add(option);
+serveLoad.SetAction(parse => ServeLoadBench.Run(new(parse.GetValue(serveModel)!, parse.GetValue(serveCli)!, parse.GetValue(serveBatch), parse.GetValue(serveClients),
+    parse.GetValue(serveSeconds), parse.GetValue(serveRounds), parse.GetValue(serveProblems), parse.GetValue(serveTokens), parse.GetValue(serveResults)!)));
+
 // One measurement in this process; `peer` starts these so each engine's peak memory is its own.
 var worker = new Command("worker") { Hidden = true };
 var engine = new Option<string>("--engine") { Required = true };
@@ -78,4 +94,4 @@ worker.SetAction(parse =>
     return 0;
 });
 
-return new RootCommand("Rollout benchmarks") { peer, experiment, swap, worker }.Parse(args).Invoke();
+return new RootCommand("Rollout benchmarks") { peer, experiment, swap, serveLoad, worker }.Parse(args).Invoke();

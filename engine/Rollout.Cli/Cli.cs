@@ -7,6 +7,7 @@ using Rollout.Kernels;
 using Rollout.Engine.Model;
 using Rollout.Engine.Sampling;
 using Rollout.Engine.Generation;
+using Rollout.Server;
 
 namespace Rollout.Cli;
 
@@ -27,6 +28,7 @@ public static class Cli
         ScoreCommand.Create(),
         EvalCommand.Create(),
         TrainCommand.Create(),
+        ServeCommand.Create(),
     };
 
     /// <summary>The option that sets each library setting an <see cref="InputException"/> can name.</summary>
@@ -45,6 +47,8 @@ public static class Cli
         [nameof(L2TGeneration.AnswerCue)] = "--answer-cue",
         [nameof(TrainingOptions.Iterations)] = "--iterations", [nameof(TrainingOptions.Prompts)] = "--prompts",
         [nameof(TrainingOptions.EvalEvery)] = "--eval-every", [nameof(TrainingOptions.EvalProblems)] = "--eval-problems",
+        [nameof(ServerOptions.MaxBatch)] = "--max-batch", [nameof(ServerOptions.MaxQueue)] = "--max-queue",
+        [nameof(ServerOptions.Port)] = "--port", [nameof(ServerOptions.Host)] = "--host",
         [nameof(TrainingOptions.LearningRate)] = "--lr", [nameof(TrainingOptions.Task)] = "--task", [nameof(TrainingOptions.OutDir)] = "--out",
     };
 

@@ -74,7 +74,10 @@ internal sealed class GenerationOptionSet
         return options;
     }
 
-    public ExecutionDevice Device(ParseResult parse) => parse.GetValue(_device) switch
+    public ExecutionDevice Device(ParseResult parse) => ParseDevice(parse.GetValue(_device)!);
+
+    /// <summary>The value of a <c>--device</c> option.</summary>
+    public static ExecutionDevice ParseDevice(string device) => device switch
     {
         "cpu" => ExecutionDevice.Cpu,
         "cuda" => ExecutionDevice.Cuda,

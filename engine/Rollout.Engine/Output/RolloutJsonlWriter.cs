@@ -112,9 +112,9 @@ public sealed class RolloutJsonlWriter : IRolloutWriter
         WriteArray("token_ids", r.TokenIds);
         _json.WriteString("text", r.Text);
         _json.WriteString("finish_reason", RolloutWriter.FinishReasonName(r.FinishReason));
-        WriteArray("logprobs", r.Logprobs);
-        WriteArray("raw_logprobs", r.RawLogprobs);
-        WriteArray("entropies", r.Entropies);
+        RolloutJson.WriteArray(_json, "logprobs", r.Logprobs);
+        RolloutJson.WriteArray(_json, "raw_logprobs", r.RawLogprobs);
+        RolloutJson.WriteArray(_json, "entropies", r.Entropies);
         if (r.TopLogprobs is { } top)
         {
             _json.WriteStartArray("top_logprobs");
@@ -132,41 +132,10 @@ public sealed class RolloutJsonlWriter : IRolloutWriter
             }
             _json.WriteEndArray();
         }
-        _json.WriteStartArray("episodes");
-        for (int k = 0; k < r.Episodes.Count; k++)
-        {
-            var e = r.Episodes[k];
-            _json.WriteStartObject();
-            _json.WriteNumber("index", e.Index);
-            _json.WriteNumber("start", e.Start);
-            _json.WriteNumber("end", e.End);
-            if (r.Score?.Episodes[k] is { } score)
-            {
-                _json.WriteNumber("fit_gain", score.FitGain);
-                _json.WriteNumber("penalty", score.Penalty);
-                _json.WriteNumber("penalty_normalized", score.PenaltyNormalized);
-                _json.WriteNumber("process_reward", score.ProcessReward);
-                _json.WriteNumber("reward", score.Reward);
-            }
-            _json.WriteEndObject();
-        }
-        _json.WriteEndArray();
+        RolloutJson.WriteEpisodes(_json, r);
         _json.WriteBoolean("format_ok", r.FormatOk);
         SettingsJson.Write(_json, _settings);
-        if (r.Score is { } l2t)
-        {
-            _json.WriteNumber("outcome_reward", l2t.OutcomeReward);
-            if (l2t.AnswerProbes is { } probes)
-            {
-                _json.WriteStartArray("answer_probes");
-                foreach (var j in probes) _json.WriteNumberValue(j);
-                _json.WriteEndArray();
-            }
-            else _json.WriteNull("answer_probes");
-            WriteArray("token_rewards", l2t.TokenRewards);
-            WriteArray("advantages", l2t.Advantages);
-            _json.WriteNumber("advantages_clipped", l2t.ClippedAdvantages);
-        }
+        RolloutJson.WriteScore(_json, r);
         _json.WriteEndObject();
     }
 
@@ -177,10 +146,4 @@ public sealed class RolloutJsonlWriter : IRolloutWriter
         _json.WriteEndArray();
     }
 
-    private void WriteArray(string name, float[] values)
-    {
-        _json.WriteStartArray(name);
-        foreach (var v in values) _json.WriteNumberValue(v);
-        _json.WriteEndArray();
-    }
 }
