@@ -185,6 +185,14 @@ public sealed class CliTests(EngineModels models) : IDisposable
         AssertOneLineError(err, prompts, "overwrite the input");
         Assert.Equal(before, File.ReadAllText(prompts));
 
+        // score's completions are its input too.
+        var completions = Prompts("""{"prompt_id":"a","prompt":"x","answer":"1","token_ids":[5,6]}""");
+        var completionsBefore = File.ReadAllText(completions);
+        (code, _, err) = Run("score", "--model", models.Dir("gpt2"), "--rollouts", completions, "--out", completions);
+        Assert.Equal(2, code);
+        AssertOneLineError(err, completions, "overwrite the input");
+        Assert.Equal(completionsBefore, File.ReadAllText(completions));
+
         (code, _, err) = Run(Generate(_dir));
         Assert.Equal(2, code);
         AssertOneLineError(err, "a folder");
