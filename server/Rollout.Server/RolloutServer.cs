@@ -138,9 +138,7 @@ public sealed class RolloutServer : IAsyncDisposable
     private static ApiError Answer(Exception e) => e switch
     {
         ApiError api => api,
-        InputException input => GenerationFields.FieldOf(input) is { } field
-            ? new ApiError(400, "invalid_request_error", "invalid_value", field + input.Message[input.Setting!.Length..], field)
-            : new ApiError(400, "invalid_request_error", "invalid_value", input.Message),
+        InputException input => GenerationFields.ErrorOf(input),
         BadHttpRequestException bad => new ApiError(bad.StatusCode, "invalid_request_error", "bad_request", bad.Message),
         _ => ApiError.Internal("internal server error (see the server's log)"),
     };

@@ -36,6 +36,35 @@ public sealed class ChatTests(ServedModelFixture server)
         Assert.Equal(reference.PromptTokenIds.Length, answer.Usage.InputTokenCount);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Top_logprobs_are_the_engines_alternatives_for_each_token(bool stream)
+    {
+        var options = new ChatCompletionOptions { Temperature = 0.9f, MaxOutputTokenCount = 32, Seed = 13, IncludeLogProbabilities = true, TopLogProbabilityCount = 3 };
+        var tokens = new List<ChatTokenLogProbabilityDetails>();
+        if (stream)
+            foreach (var update in Chat.CompleteChatStreaming(Messages, options, TestContext.Current.CancellationToken))
+                tokens.AddRange(update.ContentTokenLogProbabilities);
+        else tokens.AddRange(Chat.CompleteChat(Messages, options, TestContext.Current.CancellationToken).Value.ContentTokenLogProbabilities);
+
+        var reference = server.Offline(null, ServedModelFixture.Chat, new GenerationOptions
+        {
+            Sampling = new SamplingParams { Temperature = 0.9 }, MaxNewTokens = 32, Seed = 13, TopLogprobs = 3,
+        })[0];
+        Assert.Equal(reference.TokenIds.Length, tokens.Count);
+        Assert.Equal(reference.Logprobs, tokens.Select(t => t.LogProbability), (a, b) => Math.Abs(a - b) <= 1e-4);
+        for (int t = 0; t < tokens.Count; t++)
+        {
+            var expected = reference.TopLogprobs![t];
+            var got = tokens[t].TopLogProbabilities;
+            Assert.Equal(3, got.Count);
+            Assert.Equal(expected.Select(a => server.Tokenizer.Decode([a.TokenId])), got.Select(a => a.Token));
+            Assert.Equal(expected.Select(a => a.Logprob), got.Select(a => a.LogProbability), (a, b) => Math.Abs(a - b) <= 1e-4);
+            Assert.All(got, a => Assert.Equal(System.Text.Encoding.UTF8.GetBytes(a.Token), a.Utf8Bytes!.Value.ToArray()));
+        }
+    }
+
     [Fact]
     public void Seeded_sampling_is_reproducible_and_each_seed_gives_generates_rollout()
     {

@@ -82,6 +82,78 @@ public sealed class CompletionsTests(ServedModelFixture server)
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Penalties_and_min_tokens_give_the_offline_rollouts_for_the_same_settings(bool chat)
+    {
+        const string settings = """
+            "n": 2, "temperature": 1.0, "seed": 17, "max_tokens": 48, "min_tokens": 40,
+            "repetition_penalty": 1.3, "presence_penalty": 0.4, "frequency_penalty": 0.3
+            """;
+        var (status, body) = chat
+            ? await server.Post("/v1/chat/completions",
+                $$"""{"model": "{{Model}}", "messages": [{"role": "user", "content": "{{ServedModelFixture.Chat[0].Content}}"}], "logprobs": true, {{settings}}}""")
+            : await server.Post("/v1/completions", $$"""{"model": "{{Model}}", "prompt": "{{ServedModelFixture.Chat[0].Content}}", "logprobs": 0, {{settings}}}""");
+        Assert.Equal(200, status);
+
+        var options = new GenerationOptions
+        {
+            SamplesPerPrompt = 2, MaxNewTokens = 48, MinNewTokens = 40, Seed = 17,
+            Sampling = new SamplingParams { Temperature = 1.0, RepetitionPenalty = 1.3, PresencePenalty = 0.4, FrequencyPenalty = 0.3 },
+        };
+        IReadOnlyList<RolloutResult> Offline(GenerationOptions o) =>
+            chat ? server.Offline(null, ServedModelFixture.Chat, o) : server.Offline(ServedModelFixture.Chat[0].Content, null, o);
+        var reference = Offline(options);
+        var choices = body["choices"]!.AsArray();
+        for (int s = 0; s < 2; s++)
+        {
+            var choice = choices[s]!;
+            Assert.Equal(reference[s].Text, chat ? (string)choice["message"]!["content"]! : (string)choice["text"]!);
+            var logprobs = chat
+                ? choice["logprobs"]!["content"]!.AsArray().Select(t => (float)t!["logprob"]!).ToArray()
+                : choice["logprobs"]!["token_logprobs"]!.AsArray().Select(v => (float)v!).ToArray();
+            Assert.Equal(reference[s].Logprobs, logprobs, (a, b) => Math.Abs(a - b) <= 1e-4);
+            Assert.True(reference[s].TokenIds.Length >= 40, $"{reference[s].TokenIds.Length} tokens under min_tokens 40");
+        }
+        // Each setting matters here: without min_tokens a rollout ends sooner, without the penalties the seed gives other texts.
+        Assert.Contains(Offline(options with { MinNewTokens = 0 }), r => r.TokenIds.Length < 40);
+        var unpenalised = Offline(options with { Sampling = new SamplingParams { Temperature = 1.0 } });
+        Assert.NotEqual(unpenalised.Select(r => r.Text), reference.Select(r => r.Text));
+    }
+
+    [Fact]
+    public async Task Logprobs_k_gives_each_tokens_k_alternatives_streamed_or_not()
+    {
+        const string prompt = "Compute 84 - 10 - 30 + 6.";
+        var request = $$"""{"model": "{{Model}}", "prompt": "{{prompt}}", "n": 2, "temperature": 1.0, "seed": 8, "max_tokens": 40, "logprobs": 4""";
+        var (status, whole) = await server.Post("/v1/completions", request + "}");
+        Assert.Equal(200, status);
+        var events = await server.PostStream("/v1/completions", request + """, "stream": true}""");
+        var chunks = events[..^1].Select(e => JsonNode.Parse(e)!).ToList();
+
+        var reference = server.Offline(prompt, null, new GenerationOptions { SamplesPerPrompt = 2, MaxNewTokens = 40, Seed = 8, TopLogprobs = 4 });
+        for (int s = 0; s < 2; s++)
+        {
+            var top = whole["choices"]![s]!["logprobs"]!["top_logprobs"]!.AsArray();
+            Assert.Equal(reference[s].TokenIds.Length, top.Count);
+            for (int t = 0; t < top.Count; t++)
+            {
+                // The k alternatives, and the chosen token when it is not among them (OpenAI: up to logprobs + 1).
+                var expected = new Dictionary<string, float>();
+                foreach (var a in reference[s].TopLogprobs![t]) expected.TryAdd(server.Tokenizer.Decode([a.TokenId]), a.Logprob);
+                Assert.Equal(4, reference[s].TopLogprobs![t].Length);
+                expected.TryAdd(server.Tokenizer.Decode([reference[s].TokenIds[t]]), reference[s].Logprobs[t]);
+                var got = top[t]!.AsObject().ToDictionary(p => p.Key, p => (float)p.Value!);
+                Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), got.Keys.Order(StringComparer.Ordinal));
+                Assert.All(expected, e => Assert.Equal(e.Value, got[e.Key], 1e-4));
+            }
+            var streamed = chunks.SelectMany(c => c["choices"]!.AsArray()).Where(c => (int)c!["index"]! == s && c["logprobs"] is JsonObject)
+                .SelectMany(c => c!["logprobs"]!["top_logprobs"]!.AsArray()).Select(t => t!.ToJsonString());
+            Assert.Equal(top.Select(t => t!.ToJsonString()), streamed);
+        }
+    }
+
     [Fact]
     public async Task The_l2t_extension_scores_each_choice_as_generate_does()
     {

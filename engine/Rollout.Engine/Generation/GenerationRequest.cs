@@ -1,4 +1,5 @@
 using Rollout.Engine.Prompts;
+using Rollout.Engine.Sampling;
 
 namespace Rollout.Engine.Generation;
 
@@ -13,5 +14,9 @@ public sealed record GenerationRequest(EncodedPrompt Prompt, GenerationOptions O
     public CancellationToken Cancellation { get; init; }
 }
 
-/// <summary>A token just sampled, for streaming: sample <paramref name="Sample"/> of request <paramref name="Request"/> (its index in the call).</summary>
-public readonly record struct SampledToken(int Request, int Sample, int TokenId, float Logprob);
+/// <summary>
+/// A token just sampled, for streaming: sample <paramref name="Sample"/> of request <paramref name="Request"/> (its index in the call),
+/// with its step's most likely tokens when the request asks for them (<see cref="GenerationOptions.TopLogprobs"/>; else null),
+/// the same alternatives as the finished rollout's <see cref="RolloutResult.TopLogprobs"/> entry for this token.
+/// </summary>
+public readonly record struct SampledToken(int Request, int Sample, int TokenId, float Logprob, TokenAlternative[]? TopLogprobs = null);

@@ -238,7 +238,7 @@ internal sealed class Generator
             (row, choice) =>
             {
                 row.Append(choice, _eosTokenIds, ContextWindow, _tokenizer);
-                onToken?.Invoke(new SampledToken(row.Request, row.Sample, choice.TokenId, choice.Logprob));
+                onToken?.Invoke(new SampledToken(row.Request, row.Sample, choice.TokenId, choice.Logprob, choice.TopLogprobs));
             },
             writtenInPlace);
 

@@ -1,10 +1,11 @@
 using System.Threading.Channels;
 using Rollout.Engine.Generation;
+using Rollout.Engine.Sampling;
 
 namespace Rollout.Server.Batching;
 
 /// <summary>What the batcher tells a job: a sampled token (<see cref="Result"/> null) or a finished rollout of one of its requests.</summary>
-internal readonly record struct JobEvent(int Request, int Sample, int TokenId, float Logprob, RolloutResult? Result);
+internal readonly record struct JobEvent(int Request, int Sample, int TokenId, float Logprob, TokenAlternative[]? TopLogprobs, RolloutResult? Result);
 
 /// <summary>
 /// One HTTP request in the server: its engine requests (one per prompt), and the events the batcher sends back while
@@ -54,10 +55,10 @@ internal sealed class Job
 
     public void Token(int request, SampledToken token)
     {
-        if (_streamsTokens) _events.Writer.TryWrite(new JobEvent(request, token.Sample, token.TokenId, token.Logprob, null));
+        if (_streamsTokens) _events.Writer.TryWrite(new JobEvent(request, token.Sample, token.TokenId, token.Logprob, token.TopLogprobs, null));
     }
 
-    public void Result(int request, RolloutResult result) => _events.Writer.TryWrite(new JobEvent(request, result.Sample, 0, 0, result));
+    public void Result(int request, RolloutResult result) => _events.Writer.TryWrite(new JobEvent(request, result.Sample, 0, 0, null, result));
 
     public void Complete(Exception? error = null) => _events.Writer.TryComplete(error);
 }

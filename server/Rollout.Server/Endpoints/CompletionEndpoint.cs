@@ -27,7 +27,7 @@ internal sealed class CompletionEndpoint(ServedModel model, JobQueue queue)
             job.Abandon();
             queue.Remove(job);
         });
-        var writer = new ResponseWriter(model, endpoint, request.Logprobs);
+        var writer = new ResponseWriter(model, endpoint, request.Logprobs, request.Options.TopLogprobs > 0);
         if (request.Stream) await Stream(context, request, job, writer);
         else await Respond(context, request, job, writer);
     }
@@ -44,12 +44,12 @@ internal sealed class CompletionEndpoint(ServedModel model, JobQueue queue)
         await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
     }
 
-    /// <summary>The chosen tokens' log-probabilities when asked for, with each token's offset in the text.</summary>
-    private IReadOnlyList<(int, float, int)> Tokens(CompletionRequest request, RolloutResult r)
+    /// <summary>The chosen tokens' log-probabilities when asked for, with each token's offset in the text and its alternatives.</summary>
+    private IReadOnlyList<TokenLogprob> Tokens(CompletionRequest request, RolloutResult r)
     {
         if (!request.Logprobs) return [];
         var starts = model.Engine.Model.Tokenizer.DecodeWithOffsets(r.TokenIds).TokenStarts;
-        return r.TokenIds.Select((id, t) => (id, r.Logprobs[t], starts[t])).ToList();
+        return r.TokenIds.Select((id, t) => new TokenLogprob(id, r.Logprobs[t], starts[t], r.TopLogprobs?[t])).ToList();
     }
 
     private static Usage Usage(CompletionRequest request, IEnumerable<RolloutResult> results) =>
@@ -102,7 +102,7 @@ internal sealed class CompletionEndpoint(ServedModel model, JobQueue queue)
                     }
                     var delta = texts[index].Add(e.TokenId);
                     if (delta.Length == 0 && !request.Logprobs) continue;
-                    IReadOnlyList<(int, float, int)> tokens = request.Logprobs ? [(e.TokenId, e.Logprob, texts[index].LastTokenOffset)] : [];
+                    IReadOnlyList<TokenLogprob> tokens = request.Logprobs ? [new(e.TokenId, e.Logprob, texts[index].LastTokenOffset, e.TopLogprobs)] : [];
                     Event(j => writer.Chunk(j, new ChoicePart(index, delta, tokens, null)));
                 }
                 await Send();

@@ -18,9 +18,6 @@ internal sealed class ApiError(int status, string type, string code, string mess
 
     public static ApiError Missing(string param) => new(400, "invalid_request_error", "missing_field", $"{param} is required", param);
 
-    /// <summary>A field of a setting the engine will have after the sampling work is merged.</summary>
-    public static ApiError NotSupportedYet(string param) => new(400, "invalid_request_error", "not_supported_yet", $"{param} is not supported yet", param);
-
     /// <summary>A field of an OpenAI feature this server does not have (tools, response formats, …).</summary>
     public static ApiError NotSupported(string param) => new(400, "invalid_request_error", "not_supported", $"{param} is not supported by this server", param);
 

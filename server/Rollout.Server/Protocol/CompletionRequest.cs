@@ -22,11 +22,13 @@ internal sealed record CompletionRequest(Endpoint Endpoint, IReadOnlyList<Genera
 
         bool chat = endpoint == Endpoint.Chat;
         bool logprobs;
-        (int, string) topLogprobs;
+        (int Count, string Field) topLogprobs;
         if (chat)
         {
             logprobs = body.Bool("logprobs") ?? false;
             topLogprobs = (body.Integer("top_logprobs") ?? 0, "top_logprobs");
+            // As in OpenAI's API: alternatives come with the chosen tokens' log-probabilities, not instead of them.
+            if (topLogprobs.Count > 0 && !logprobs) throw ApiError.Invalid("top_logprobs", "requires logprobs: true");
         }
         else
         {

@@ -3,20 +3,27 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Rollout.Engine.Generation;
 using Rollout.Engine.Output;
+using Rollout.Engine.Sampling;
 
 namespace Rollout.Server.Protocol;
 
 /// <summary>A choice's part of a response: all of it, or the part a stream chunk carries.</summary>
-/// <param name="Tokens">The tokens whose log-probabilities go with it (empty when not asked for), with each token's offset in the text.</param>
+/// <param name="Tokens">The tokens whose log-probabilities go with it (empty when not asked for).</param>
 /// <param name="Finished">The finished rollout, on a choice's last part: its finish reason, and its L2T scores when it has them.</param>
-internal sealed record ChoicePart(int Index, string Text, IReadOnlyList<(int TokenId, float Logprob, int Offset)> Tokens, RolloutResult? Finished);
+internal sealed record ChoicePart(int Index, string Text, IReadOnlyList<TokenLogprob> Tokens, RolloutResult? Finished);
+
+/// <summary>A chosen token's log-probability, its offset in the completion's text, and its step's most likely tokens when asked for.</summary>
+internal readonly record struct TokenLogprob(int TokenId, float Logprob, int Offset, TokenAlternative[]? Top);
 
 /// <summary>
 /// Writes one request's responses in OpenAI's shapes: a whole completion, or the chunks of a stream (chat:
 /// <c>chat.completion</c> / <c>chat.completion.chunk</c> with <c>message</c> / <c>delta</c>; completions: <c>text_completion</c>
 /// with <c>text</c>), with the <c>l2t</c> extension on a scored choice.
 /// </summary>
-internal sealed class ResponseWriter(ServedModel model, Endpoint endpoint, bool logprobs)
+/// <param name="logprobs">Whether the chosen tokens' log-probabilities were asked for.</param>
+/// <param name="alternatives">Whether alternatives per token were asked for (completions' <c>logprobs</c> > 0; chat writes
+/// <c>top_logprobs</c> always, <c>[]</c> without them).</param>
+internal sealed class ResponseWriter(ServedModel model, Endpoint endpoint, bool logprobs, bool alternatives)
 {
     public static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -92,17 +99,18 @@ internal sealed class ResponseWriter(ServedModel model, Endpoint endpoint, bool 
         if (Chat)
         {
             json.WriteStartArray("content");
-            foreach (var (id, logprob, _) in part.Tokens)
+            foreach (var t in part.Tokens)
             {
-                var token = tokenizer.Decode([id]);
                 json.WriteStartObject();
-                json.WriteString("token", token);
-                json.WriteNumber("logprob", logprob);
-                json.WriteStartArray("bytes");
-                foreach (var b in Encoding.UTF8.GetBytes(token)) json.WriteNumberValue(b);
-                json.WriteEndArray();
-                // Alternatives come with the engine's top-logprobs (PendingFields); none are asked for until then.
+                ChatToken(json, tokenizer.Decode([t.TokenId]), t.Logprob);
+                // top_logprobs alternatives, most likely first; [] when none were asked for.
                 json.WriteStartArray("top_logprobs");
+                foreach (var alternative in t.Top ?? [])
+                {
+                    json.WriteStartObject();
+                    ChatToken(json, tokenizer.Decode([alternative.TokenId]), alternative.Logprob);
+                    json.WriteEndObject();
+                }
                 json.WriteEndArray();
                 json.WriteEndObject();
             }
@@ -116,11 +124,47 @@ internal sealed class ResponseWriter(ServedModel model, Endpoint endpoint, bool 
             json.WriteStartArray("token_logprobs");
             foreach (var t in part.Tokens) json.WriteNumberValue(t.Logprob);
             json.WriteEndArray();
-            json.WriteNull("top_logprobs");
+            if (!alternatives) json.WriteNull("top_logprobs");
+            else
+            {
+                json.WriteStartArray("top_logprobs");
+                foreach (var t in part.Tokens) CompletionAlternatives(json, t);
+                json.WriteEndArray();
+            }
             json.WriteStartArray("text_offset");
             foreach (var t in part.Tokens) json.WriteNumberValue(t.Offset);
             json.WriteEndArray();
         }
+        json.WriteEndObject();
+    }
+
+    /// <summary>A chat token's <c>token</c>, <c>logprob</c> and <c>bytes</c> (its text's UTF-8 bytes).</summary>
+    private static void ChatToken(Utf8JsonWriter json, string token, float logprob)
+    {
+        json.WriteString("token", token);
+        json.WriteNumber("logprob", logprob);
+        json.WriteStartArray("bytes");
+        foreach (var b in Encoding.UTF8.GetBytes(token)) json.WriteNumberValue(b);
+        json.WriteEndArray();
+    }
+
+    /// <summary>
+    /// One token's entry of completions' <c>top_logprobs</c>: <c>{"text": logprob, …}</c>, the alternatives most likely first,
+    /// and the chosen token when it is not among them (OpenAI: up to logprobs + 1 entries). Tokens that decode to the same
+    /// text (byte pieces of one character) would repeat a key: the first, most likely, is kept.
+    /// </summary>
+    private void CompletionAlternatives(Utf8JsonWriter json, TokenLogprob token)
+    {
+        var tokenizer = model.Engine.Model.Tokenizer;
+        var written = new HashSet<string>(StringComparer.Ordinal);
+        json.WriteStartObject();
+        foreach (var alternative in token.Top ?? [])
+        {
+            var text = tokenizer.Decode([alternative.TokenId]);
+            if (written.Add(text)) json.WriteNumber(text, alternative.Logprob);
+        }
+        var chosen = tokenizer.Decode([token.TokenId]);
+        if (!(token.Top ?? []).Any(a => a.TokenId == token.TokenId) && written.Add(chosen)) json.WriteNumber(chosen, token.Logprob);
         json.WriteEndObject();
     }
 

@@ -107,6 +107,30 @@ public sealed class PenaltyGenerationTests(EngineModels models)
     }
 
     [Fact]
+    public void The_token_callback_is_told_each_tokens_alternatives_as_the_rollout_records_them()
+    {
+        using var engine = RolloutEngine.Open(models.Dir("qwen2"));
+        var prompts = Encode(engine, Texts);
+        var options = new GenerationOptions
+        {
+            SamplesPerPrompt = 2, MaxNewTokens = 8, IgnoreEos = true, Seed = 6, TopLogprobs = 3,
+            Sampling = new SamplingParams { Temperature = 0.8, PresencePenalty = 0.5 },
+        };
+        var told = new List<SampledToken>();
+        var rollouts = engine.Generate(prompts, options, told.Add).ToList();
+        foreach (var (r, i) in rollouts.Select((r, i) => (r, i)))
+        {
+            var tokens = told.Where(t => t.Request == i / 2 && t.Sample == r.Sample).ToList();
+            Assert.Equal(r.TokenIds, tokens.Select(t => t.TokenId));
+            Assert.All(tokens, t => Assert.Equal(3, t.TopLogprobs!.Length));
+            Assert.Equal(r.TopLogprobs!.SelectMany(a => a), tokens.SelectMany(t => t.TopLogprobs!));
+        }
+        told.Clear();
+        _ = engine.Generate(prompts, options with { TopLogprobs = 0 }, told.Add).ToList();
+        Assert.All(told, t => Assert.Null(t.TopLogprobs));
+    }
+
+    [Fact]
     public void Top_logprobs_are_the_k_most_likely_tokens_of_the_reported_policy_sorted_and_agree_with_the_sampled_token()
     {
         using var engine = RolloutEngine.Open(models.Dir("qwen2"));
