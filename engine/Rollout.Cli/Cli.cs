@@ -25,6 +25,7 @@ public static class Cli
         ScoreCommand.Create(),
         EvalCommand.Create(),
         TrainCommand.Create(),
+        WorkerCommand.Create(),
     };
 
     /// <summary>The option that sets each library setting an <see cref="InputException"/> can name.</summary>

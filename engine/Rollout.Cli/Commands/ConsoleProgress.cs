@@ -2,8 +2,8 @@ using System.Diagnostics;
 
 namespace Rollout.Cli.Commands;
 
-/// <summary>A one-line progress display when the error stream is a terminal, and the closing summary.</summary>
-internal sealed class ConsoleProgress(int totalRollouts, TextWriter error) : IDisposable
+/// <summary>A one-line progress display when the error stream is a terminal, and the closing summary. <paramref name="detail"/> adds to the line (a cluster's workers).</summary>
+internal sealed class ConsoleProgress(int totalRollouts, TextWriter error, Func<string>? detail = null) : IDisposable
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly bool _interactive = error == Console.Error && !Console.IsErrorRedirected;
@@ -34,6 +34,6 @@ internal sealed class ConsoleProgress(int totalRollouts, TextWriter error) : IDi
     {
         _lastDrawMs = _clock.ElapsedMilliseconds;
         double rate = _tokens / Math.Max(_clock.Elapsed.TotalSeconds, 1e-9);
-        error.Write($"\r\x1b[2K{_rollouts}/{totalRollouts} rollouts, {_tokens} tokens, {rate:F0} tokens/s");
+        error.Write($"\r\x1b[2K{_rollouts}/{totalRollouts} rollouts, {_tokens} tokens, {rate:F0} tokens/s{(detail == null ? "" : " | " + detail())}");
     }
 }

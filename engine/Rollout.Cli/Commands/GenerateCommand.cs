@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Rollout.Cluster.Client;
 using Rollout.Engine;
 using Rollout.Engine.Episodes;
 using Rollout.Engine.Generation;
@@ -20,10 +21,11 @@ internal static class GenerateCommand
         var prompts = new Option<string>("--prompts") { Description = "Prompts: .jsonl ({id, prompt} or {id, messages}) or verl-style .parquet", Required = true };
         var output = new Option<string>("--out") { Description = "Output .jsonl, one rollout per line", Required = true };
         var dumpFeatures = new Option<string?>("--dump-features") { Description = "With --l2t: write u_t, v_t of every token as .npy files into this folder" };
+        var cluster = new Option<string?>("--cluster") { Description = "Generate on the workers of this cluster (dev, or the PostgreSQL connection string the workers use) instead of here" };
         var resume = new Option<bool>("--resume") { Description = "Continue the OUT.partial of an interrupted run (same command otherwise); the result equals an uninterrupted run's" };
         var options = new GenerationOptionSet();
         var l2t = new L2TOptionSet();
-        var command = new Command("generate", "Sample rollouts for every prompt") { model, prompts, output, dumpFeatures, resume };
+        var command = new Command("generate", "Sample rollouts for every prompt") { model, prompts, output, dumpFeatures, resume, cluster };
         options.AddTo(command);
         l2t.AddTo(command);
         command.SetAction(parse =>
@@ -35,13 +37,16 @@ internal static class GenerateCommand
             if (dumpDir != null && parse.GetValue(resume)) throw new InputException("--dump-features cannot be combined with --resume");
             // The output is checked and locked before any work: a bad --out costs nothing.
             using var writer = RolloutJsonlWriter.Create(parse.GetValue(output)!, generation, parse.GetValue(prompts)!);
-            using var engine = RolloutEngine.Open(parse.GetValue(model)!, device);
-            var encoded = engine.Encode(PromptFile.Read(parse.GetValue(prompts)!));
+            // The one place where the rollouts' source is chosen: this machine's engine, or a cluster's workers.
+            using IRolloutGenerator generator = parse.GetValue(cluster) is { } connection
+                ? ClusterGenerator.Connect(connection, Lines(parse.InvocationConfiguration.Error))
+                : RolloutEngine.Open(parse.GetValue(model)!, device);
+            var encoded = ModelFolder.Open(parse.GetValue(model)!).Encode(PromptFile.Read(parse.GetValue(prompts)!));
             int done = parse.GetValue(resume) ? CheckResumable(writer, encoded, generation) : 0;
             using var interruption = new Interruption();
             try
             {
-                var summary = RunToFile(engine, encoded, generation, writer, parse.InvocationConfiguration.Error, dumpDir, done, interruption.Token);
+                var summary = RunToFile(generator, encoded, generation, writer, parse.InvocationConfiguration.Error, dumpDir, done, interruption.Token);
                 parse.InvocationConfiguration.Output.WriteLine(summary);
                 return 0;
             }
@@ -55,6 +60,9 @@ internal static class GenerateCommand
         });
         return command;
     }
+
+    /// <summary>The cluster client reports from its own threads.</summary>
+    private static Action<string> Lines(TextWriter error) => line => { lock (error) error.WriteLine(line); };
 
     /// <summary>
     /// The lines an interrupted run left in the .partial file, checked to be this run's first rollouts (same prompts
@@ -82,15 +90,15 @@ internal static class GenerateCommand
     /// Generates into <paramref name="writer"/> (committed at the end) with progress on a terminal; returns the summary
     /// line. The first <paramref name="done"/> rollouts are already written (a resumed run).
     /// </summary>
-    public static string RunToFile(RolloutEngine engine, IReadOnlyList<EncodedPrompt> prompts, GenerationOptions options, RolloutJsonlWriter writer,
+    public static string RunToFile(IRolloutGenerator generator, IReadOnlyList<EncodedPrompt> prompts, GenerationOptions options, RolloutJsonlWriter writer,
         TextWriter error, string? dumpFeaturesDir = null, int done = 0, CancellationToken cancel = default)
     {
         using var dump = dumpFeaturesDir == null ? null : new FeatureDump(dumpFeaturesDir, options.L2T!.Options.Rank);
-        using var progress = new ConsoleProgress(prompts.Count * options.SamplesPerPrompt, error);
+        using var progress = new ConsoleProgress(prompts.Count * options.SamplesPerPrompt, error, generator is ClusterGenerator cluster ? cluster.Describe : null);
         long scoredTokens = 0, clipped = 0;
         try
         {
-            foreach (var rollout in engine.Generate(RolloutEngine.Requests(prompts, options), _ => progress.Token(), done, cancel))
+            foreach (var rollout in generator.Generate(RolloutEngine.Requests(prompts, options), _ => progress.Token(), done, cancel))
             {
                 writer.Write(rollout);
                 scoredTokens += rollout.Score?.Advantages.Length ?? 0;

@@ -61,7 +61,9 @@ internal sealed class GenerationOptionSet
         return options;
     }
 
-    public ExecutionDevice Device(ParseResult parse) => parse.GetValue(_device) switch
+    public ExecutionDevice Device(ParseResult parse) => ParseDevice(parse.GetValue(_device)!);
+
+    public static ExecutionDevice ParseDevice(string device) => device switch
     {
         "cpu" => ExecutionDevice.Cpu,
         "cuda" => ExecutionDevice.Cuda,
