@@ -138,8 +138,11 @@ internal sealed class ClusterRun : IGroupSink, IDisposable
     private async Task Send(WorkerSlot worker, GroupWork[] groups)
     {
         try { await worker.Grain.Hold(groups, _sink).WaitAsync(CallTimeout); }
-        catch (Exception e) { Lost(worker, e.Message); }
+        catch (Exception e) { Lost(worker, Reason(e)); }
     }
+
+    /// <summary>The root cause in one line (Orleans' messages carry stack traces).</summary>
+    private static string Reason(Exception e) => e.GetBaseException().Message.Split('\n')[0].Trim();
 
     private void Lost(WorkerSlot worker, string reason)
     {
@@ -206,7 +209,7 @@ internal sealed class ClusterRun : IGroupSink, IDisposable
                 Schedule();
             }
         }
-        catch (Exception e) when (!_stop.IsCancellationRequested) { Lost(worker, e.Message); }
+        catch (Exception e) when (!_stop.IsCancellationRequested) { Lost(worker, Reason(e)); }
         catch (OperationCanceledException) { }
         finally { lock (_lock) worker.Probing = false; }
     }

@@ -1,0 +1,44 @@
+using Rollout.Cluster.Tests.Support;
+using Rollout.Tests;
+
+namespace Rollout.Cluster.Tests;
+
+/// <summary><c>generate --cluster</c> on three worker processes writes what the local engine writes.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterGenerateTests(ClusterFixture cluster)
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Rollout.Cli.Cli.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Three_workers_write_the_local_engines_rollouts(bool l2t)
+    {
+        TestContext.Current.TestOutputHelper?.WriteLine($"cluster: {cluster.Description}, {cluster.Workers.Count} workers");
+        var dir = RepoPaths.NewTempDir("cluster-generate");
+        var prompts = Path.Combine(dir, "prompts.jsonl");
+        File.WriteAllLines(prompts, File.ReadLines(Path.Combine(ClusterFixture.Model, "test.jsonl")).Take(32));
+        string[] Generate(string output) =>
+            ["generate", "--model", ClusterFixture.Model, "--prompts", prompts, "--out", output, "--n", "4", "--temperature", "0.9", "--seed", "11",
+             "--max-new-tokens", "96", .. l2t ? new[] { "--l2t" } : []];
+
+        var local = Path.Combine(dir, "local.jsonl");
+        var (code, _, err) = Run(Generate(local));
+        Assert.True(code == 0, err);
+        var remote = Path.Combine(dir, "cluster.jsonl");
+        (code, var summary, err) = Run([.. Generate(remote), "--cluster", cluster.Connection]);
+        Assert.True(code == 0, err);
+        TestContext.Current.TestOutputHelper?.WriteLine(err + summary);
+
+        var comparison = RolloutComparison.AssertSameLines(File.ReadAllLines(local), File.ReadAllLines(remote));
+        TestContext.Current.TestOutputHelper?.WriteLine($"largest relative differences: {comparison}");
+        // Every worker took part (groups go to free slots, so none is left idle while 32 groups wait).
+        foreach (var worker in cluster.Workers) Assert.Contains($"worker {worker.Address.Split('@')[0]}: ", err);
+    }
+}
