@@ -36,6 +36,8 @@ public sealed class ClusterGenerator : IRolloutGenerator
         bool said = false;
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
+        // Signals stay with the application (generate stops between lines on SIGINT), not with this client's host.
+        builder.Services.AddSingleton<IHostLifetime, NoSignals>();
         builder.UseOrleansClient(client =>
         {
             cluster.ConfigureClient(client);
@@ -109,6 +111,12 @@ public sealed class ClusterGenerator : IRolloutGenerator
         static double Median(IEnumerable<double> xs) { var s = xs.Order().ToArray(); return s[s.Length / 2]; }
         _log($"rollout: per group (median of {timings.Count}): {1000 * Median(timings.Select(t => t.Overhead)):F1} ms outside the engine, " +
              $"{1000 * Median(timings.Select(t => t.Compute)):F1} ms in it, {1000 * Median(timings.Select(t => t.Queued)):F1} ms queued");
+    }
+
+    private sealed class NoSignals : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private static string Short(string address) => address.Split('@')[0];
