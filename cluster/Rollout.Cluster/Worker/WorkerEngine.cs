@@ -23,6 +23,7 @@ internal sealed class WorkerEngine : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread _thread;
     private int _decoding;
+    private long _groups, _rollouts, _tokens, _busyTicks;
 
     public WorkerEngine(RolloutEngine engine, int maxBatch, Action<string> log)
     {
@@ -36,6 +37,29 @@ internal sealed class WorkerEngine : IDisposable
     public WorkerLoad Load
     {
         get { lock (_queue) return new WorkerLoad(_maxBatch, _queue.Count, _decoding); }
+    }
+
+    /// <summary>What <c>GET /metrics</c> serves, in Prometheus' text format: totals since the worker started, and its queue now.</summary>
+    public string Metrics()
+    {
+        var load = Load;
+        return $"""
+            # TYPE rollout_worker_groups_total counter
+            rollout_worker_groups_total {Interlocked.Read(ref _groups)}
+            # TYPE rollout_worker_rollouts_total counter
+            rollout_worker_rollouts_total {Interlocked.Read(ref _rollouts)}
+            # TYPE rollout_worker_tokens_total counter
+            rollout_worker_tokens_total {Interlocked.Read(ref _tokens)}
+            # TYPE rollout_worker_engine_seconds_total counter
+            rollout_worker_engine_seconds_total {TimeSpan.FromTicks(Interlocked.Read(ref _busyTicks)).TotalSeconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}
+            # TYPE rollout_worker_queued_groups gauge
+            rollout_worker_queued_groups {load.Queued}
+            # TYPE rollout_worker_decoding_groups gauge
+            rollout_worker_decoding_groups {load.Decoding}
+            # TYPE rollout_worker_max_batch gauge
+            rollout_worker_max_batch {load.MaxBatch}
+
+            """;
     }
 
     public void Hold(GroupWork[] groups, IGroupSink sink)
@@ -115,6 +139,9 @@ internal sealed class WorkerEngine : IDisposable
                 samples.Add(RolloutMessage.From(rollout));
                 if (samples.Count < requests[group].Options.SamplesPerPrompt) continue;
                 var held = batch[group++];
+                Interlocked.Increment(ref _groups);
+                Interlocked.Add(ref _rollouts, samples.Count);
+                Interlocked.Add(ref _tokens, samples.Sum(r => (long)r.TokenIds.Length));
                 Send(held, new GroupDone(run, held.Work.Group, [.. samples],
                     Stopwatch.GetElapsedTime(held.Arrived, start).TotalSeconds, Stopwatch.GetElapsedTime(start).TotalSeconds));
                 samples.Clear();
@@ -127,6 +154,7 @@ internal sealed class WorkerEngine : IDisposable
             foreach (var held in batch.Skip(group))
                 Send(held, new GroupDone(run, held.Work.Group, [], 0, 0, e.Message, e is InputException));
         }
+        finally { Interlocked.Add(ref _busyTicks, Stopwatch.GetElapsedTime(start).Ticks); }
     }
 
     private void Send(Held held, GroupDone done) =>

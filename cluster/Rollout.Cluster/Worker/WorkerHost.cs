@@ -13,7 +13,7 @@ namespace Rollout.Cluster.Worker;
 public static class WorkerHost
 {
     public sealed record Settings(string ModelDir, ClusterConnection Cluster, int SiloPort, int GatewayPort,
-        ExecutionDevice Device, int MaxBatch, IPAddress? Address);
+        ExecutionDevice Device, int MaxBatch, IPAddress? Address, int? MetricsPort = null);
 
     /// <summary>Opens the model, joins the cluster, prints one line with the worker's address, and serves until <paramref name="stop"/> (or SIGINT / SIGTERM).</summary>
     public static void Run(Settings settings, TextWriter output, TextWriter error, CancellationToken stop = default)
@@ -25,7 +25,8 @@ public static class WorkerHost
         builder.Logging.ClearProviders();
         // Orleans' errors only, on stderr: a worker's stdout is its one ready line.
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Error);
-        builder.Services.AddSingleton(new WorkerEngine(engine, settings.MaxBatch, line => { lock (error) error.WriteLine(line); }));
+        var worker = new WorkerEngine(engine, settings.MaxBatch, line => { lock (error) error.WriteLine(line); });
+        builder.Services.AddSingleton(worker);
         builder.UseOrleans(silo =>
         {
             settings.Cluster.ConfigureSilo(silo, settings.SiloPort, settings.GatewayPort, settings.Address);
@@ -34,6 +35,7 @@ public static class WorkerHost
         using var host = builder.Build();
         host.StartAsync(stop).GetAwaiter().GetResult();
         var silo = host.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
+        using var metrics = settings.MetricsPort is { } port ? MetricsEndpoint.Start(port, worker.Metrics) : null;
         output.WriteLine($"worker {silo.ToParsableString()}: model {settings.ModelDir}, max batch {settings.MaxBatch}, cluster {(settings.Cluster.IsDev ? "dev" : "postgres")}");
         output.Flush();
         host.WaitForShutdownAsync(stop).GetAwaiter().GetResult();

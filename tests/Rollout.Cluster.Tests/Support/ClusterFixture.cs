@@ -24,7 +24,7 @@ public sealed class ClusterFixture : IDisposable
         _postgres = Postgres.TryStart();
         Connection = _postgres?.ConnectionString ?? ClusterConnection.Dev;
         // The development cluster's membership lives in its first worker, on the default ports.
-        if (Dev) _workers.Add(WorkerProcess.Start(Model, Connection, ClusterConnection.DefaultSiloPort, ClusterConnection.DefaultGatewayPort, MaxBatch));
+        if (Dev) _workers.Add(WorkerProcess.Start(Model, Connection, ClusterConnection.DefaultSiloPort, ClusterConnection.DefaultGatewayPort, Postgres.FreePort(), MaxBatch));
         var rest = Enumerable.Range(0, 3 - _workers.Count).Select(_ => Task.Run(StartWorker)).ToArray();
         Task.WaitAll(rest);
     }
@@ -34,7 +34,7 @@ public sealed class ClusterFixture : IDisposable
 
     internal WorkerProcess StartWorker()
     {
-        var worker = WorkerProcess.Start(Model, Connection, Postgres.FreePort(), Postgres.FreePort(), MaxBatch);
+        var worker = WorkerProcess.Start(Model, Connection, Postgres.FreePort(), Postgres.FreePort(), Postgres.FreePort(), MaxBatch);
         lock (_workers) _workers.Add(worker);
         return worker;
     }
