@@ -46,6 +46,10 @@ public sealed class ClusterGenerateTests(ClusterFixture cluster)
         else Assert.Equal(32 * 4, Delivered() - before);
         Assert.All(cluster.Workers, w => Assert.Equal(ClusterFixture.MaxBatch, w.Metric("rollout_worker_max_batch")));
         // Every worker took part (groups go to free slots, so none is left idle while 32 groups wait).
-        foreach (var worker in cluster.Workers) Assert.Contains($"worker {worker.Address.Split('@')[0]}: ", err);
+        foreach (var worker in cluster.Workers)
+        {
+            var report = System.Text.RegularExpressions.Regex.Match(err, $@"worker {System.Text.RegularExpressions.Regex.Escape(worker.Address.Split('@')[0])}: (\d+) groups");
+            Assert.True(report.Success && int.Parse(report.Groups[1].Value) > 0, $"worker {worker.Address} decoded no group");
+        }
     }
 }

@@ -113,7 +113,7 @@ internal sealed class ClusterRun : IGroupSink, IDisposable
         lock (_lock)
         {
             var live = _workers.Values.Where(w => w.Live).ToList();
-            if (live.Count == 0) return;
+            if (live.Count == 0 || _pending.Count == 0) return;
             int window = Math.Max(4, 2 * live.Sum(w => w.Capacity) / Math.Max(1, Math.Min(_requests[Math.Min(_next, _requests.Count - 1)].Options.SamplesPerPrompt, live.Min(w => w.MaxBatch))));
             var assigned = new List<int>();
             foreach (int group in _pending)
