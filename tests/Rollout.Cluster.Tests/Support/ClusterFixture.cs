@@ -13,15 +13,18 @@ public sealed class ClusterFixture : IDisposable
     public static readonly string Model = Path.Combine(RepoPaths.Root, "models", "arith-qwen2");
 
     private readonly Postgres? _postgres;
+    private readonly bool _devAsked;
     private readonly List<WorkerProcess> _workers = [];
 
     public string Connection { get; }
     public bool Dev => _postgres == null;
-    public string Description => Dev ? "development clustering (PostgreSQL is not installed here)" : "PostgreSQL membership";
+    public string Description => !Dev ? "PostgreSQL membership" : _devAsked ? "development clustering (ROLLOUT_TEST_CLUSTER=dev)" : "development clustering (PostgreSQL is not installed here)";
 
     public ClusterFixture()
     {
-        _postgres = Postgres.TryStart();
+        bool dev = Environment.GetEnvironmentVariable("ROLLOUT_TEST_CLUSTER") == "dev";
+        _postgres = Postgres.TryStart(dev);
+        _devAsked = dev;
         Connection = _postgres?.ConnectionString ?? ClusterConnection.Dev;
         // The development cluster's membership lives in its first worker, on the default ports.
         if (Dev) _workers.Add(WorkerProcess.Start(Model, Connection, ClusterConnection.DefaultSiloPort, ClusterConnection.DefaultGatewayPort, Postgres.FreePort(), MaxBatch));

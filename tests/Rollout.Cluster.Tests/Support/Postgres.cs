@@ -21,9 +21,10 @@ internal sealed class Postgres : IDisposable
         ConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres";
     }
 
-    public static Postgres? TryStart()
+    /// <param name="dev">Set <c>ROLLOUT_TEST_CLUSTER=dev</c> to run the tests on development clustering where PostgreSQL is installed too.</param>
+    public static Postgres? TryStart(bool dev = false)
     {
-        if (!File.Exists(Path.Combine(Bin, "initdb")) || !File.Exists("/usr/sbin/runuser")) return null;
+        if (dev || !File.Exists(Path.Combine(Bin, "initdb")) || !File.Exists("/usr/sbin/runuser")) return null;
         var dir = Path.Combine(Path.GetTempPath(), $"rollout-pg-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
         As("chown", "postgres", dir);
