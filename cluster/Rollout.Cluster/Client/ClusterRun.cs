@@ -13,7 +13,8 @@ namespace Rollout.Cluster.Client;
 /// </summary>
 internal sealed class ClusterRun : IGroupSink, IDisposable
 {
-    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10), PollEvery = TimeSpan.FromSeconds(1);
+    // Generous: a worker busy decoding on a loaded machine still answers; a dead one fails at once (connection refused).
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(20), PollEvery = TimeSpan.FromSeconds(1);
 
     private readonly IClusterClient _client;
     private readonly IReadOnlyList<GenerationRequest> _requests;
@@ -74,14 +75,20 @@ internal sealed class ClusterRun : IGroupSink, IDisposable
             if (done.Run != _run || !_delivered.Add(done.Group)) return Task.CompletedTask;
             _results[done.Group] = done;
             _pending.Remove(done.Group);
+            // Whoever else holds it (it was reassigned) is released; its copy will be ignored.
+            WorkerSlot? holder = null;
+            long sent = 0;
             foreach (var worker in _workers.Values)
+                if (worker.Holding.Remove(done.Group, out long at) && (holder == null || worker.Key == done.Worker)) (holder, sent) = (worker, at);
+            var decoder = done.Worker != null && _workers.TryGetValue(done.Worker, out var named) ? named : holder;
+            if (decoder != null)
             {
-                if (!worker.Holding.Remove(done.Group, out long sent)) continue;
-                worker.Groups++;
-                worker.Rollouts += done.Rollouts.Length;
-                worker.Tokens += done.Rollouts.Sum(r => (long)r.TokenIds.Length);
-                _timings.Add(new GroupTiming(Stopwatch.GetElapsedTime(sent).TotalSeconds, done.QueuedSeconds, done.ComputeSeconds, done.Rollouts.Length));
+                decoder.Groups++;
+                decoder.Rollouts += done.Rollouts.Length;
+                decoder.Tokens += done.Rollouts.Sum(r => (long)r.TokenIds.Length);
             }
+            if (holder != null && holder == decoder)
+                _timings.Add(new GroupTiming(Stopwatch.GetElapsedTime(sent).TotalSeconds, done.QueuedSeconds, done.ComputeSeconds, done.Rollouts.Length));
             System.Threading.Monitor.PulseAll(_lock);
         }
         Schedule();
@@ -221,7 +228,7 @@ internal sealed class ClusterRun : IGroupSink, IDisposable
         List<WorkerSlot> workers;
         lock (_lock) workers = [.. _workers.Values.Where(w => w.Live)];
         // The run's queued groups are dropped and running ones cancelled (a run that ends early); best effort.
-        try { Task.WhenAll(workers.Select(w => w.Grain.Drop(_run))).Wait(CallTimeout); } catch (AggregateException) { }
+        try { Task.WhenAll(workers.Select(w => w.Grain.Drop(_run))).Wait(TimeSpan.FromSeconds(5)); } catch (AggregateException) { }
         _client.DeleteObjectReference<IGroupSink>(_sink);
     }
 }

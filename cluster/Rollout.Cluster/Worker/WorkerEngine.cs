@@ -34,6 +34,9 @@ internal sealed class WorkerEngine : IDisposable
         _thread.Start();
     }
 
+    /// <summary>This worker's silo address, stamped on the groups it sends back; set once the silo has started.</summary>
+    public string? Address { get; set; }
+
     public WorkerLoad Load
     {
         get { lock (_queue) return new WorkerLoad(_maxBatch, _queue.Count, _decoding); }
@@ -158,7 +161,7 @@ internal sealed class WorkerEngine : IDisposable
     }
 
     private void Send(Held held, GroupDone done) =>
-        held.Sink.Done(done).ContinueWith(t =>
+        held.Sink.Done(done with { Worker = Address }).ContinueWith(t =>
         {
             // The client went away: nothing of its run is worth decoding any more.
             _log($"rollout worker: run {done.Run} dropped: its client is unreachable ({t.Exception!.InnerException?.Message})");

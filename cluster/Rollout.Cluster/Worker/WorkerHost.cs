@@ -35,6 +35,7 @@ public static class WorkerHost
         using var host = builder.Build();
         host.StartAsync(stop).GetAwaiter().GetResult();
         var silo = host.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
+        worker.Address = silo.ToParsableString();
         using var metrics = settings.MetricsPort is { } port ? MetricsEndpoint.Start(port, worker.Metrics) : null;
         output.WriteLine($"worker {silo.ToParsableString()}: model {settings.ModelDir}, max batch {settings.MaxBatch}, cluster {(settings.Cluster.IsDev ? "dev" : "postgres")}");
         output.Flush();
