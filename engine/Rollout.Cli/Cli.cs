@@ -29,6 +29,7 @@ public static class Cli
         EvalCommand.Create(),
         TrainCommand.Create(),
         ServeCommand.Create(),
+        WorkerCommand.Create(),
     };
 
     /// <summary>The option that sets each library setting an <see cref="InputException"/> can name.</summary>

@@ -12,7 +12,7 @@ namespace Rollout.Engine;
 /// The library entry point: a model folder opened for generation. Prompts in, rollouts out, no
 /// files involved, so a .NET trainer can embed it; the CLI is a thin layer over this.
 /// </summary>
-public sealed class RolloutEngine : IDisposable
+public sealed class RolloutEngine : IRolloutGenerator
 {
     private readonly DecoderSession _session;
     private readonly Generator _generator;
@@ -44,8 +44,7 @@ public sealed class RolloutEngine : IDisposable
     public StageTimes Times => _generator.Times;
 
     /// <summary>Tokenizes every prompt (chat template where it has messages) and checks it fits the context window.</summary>
-    public IReadOnlyList<EncodedPrompt> Encode(IEnumerable<Prompt> prompts) =>
-        prompts.Select(p => PromptEncoder.Encode(p, Model.Tokenizer, _generator.ContextWindow)).ToList();
+    public IReadOnlyList<EncodedPrompt> Encode(IEnumerable<Prompt> prompts) => Model.Encode(prompts);
 
     /// <summary>Rollouts in prompt order, samples in order; lazily, batch by batch. See the overload for requests.</summary>
     public IEnumerable<RolloutResult> Generate(IReadOnlyList<EncodedPrompt> prompts, GenerationOptions options, Action<SampledToken>? onToken = null) =>

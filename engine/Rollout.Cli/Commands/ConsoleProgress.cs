@@ -48,6 +48,9 @@ internal sealed class ConsoleProgress : IDisposable
         _display = progress.StartAsync(Draw);
     }
 
+    /// <summary>More for the line, asked for at each redraw (a cluster's workers).</summary>
+    public Func<string>? Detail { get; init; }
+
     /// <summary>One generated token.</summary>
     public void Token() => Tokens(1);
 
@@ -103,7 +106,7 @@ internal sealed class ConsoleProgress : IDisposable
         string left = progressed > 0 && done < _total
             ? $", about {Duration(elapsed * ((double)(_total - done) / progressed))} left"
             : "";
-        return $"{done}/{_total} {_unit}, {tokens} tokens, {tokens / Math.Max(elapsed.TotalSeconds, 1e-9):F0} tokens/s{left}";
+        return $"{done}/{_total} {_unit}, {tokens} tokens, {tokens / Math.Max(elapsed.TotalSeconds, 1e-9):F0} tokens/s{left}{(Detail == null ? "" : " | " + Detail())}";
     }
 
     private static string Duration(TimeSpan t) =>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Rollout.Cluster.Client;
 using Rollout.Engine;
 using Rollout.Engine.Episodes;
 using Rollout.Engine.Generation;
@@ -20,10 +21,11 @@ internal static class GenerateCommand
         var prompts = new Option<string>("--prompts") { Description = "Prompts: .jsonl ({id, prompt} or {id, messages}) or verl-style .parquet", Required = true };
         var output = new Option<string>("--out") { Description = "Output: FILE.jsonl (one rollout per line), FILE.parquet (one row per rollout), or - (JSON lines to standard output)", Required = true };
         var dumpFeatures = new Option<string?>("--dump-features") { Description = "With --l2t: write u_t, v_t of every token as .npy files into this folder" };
+        var cluster = new Option<string?>("--cluster") { Description = "Generate on the workers of this cluster (dev, or the PostgreSQL connection string the workers use) instead of here" };
         var resume = new Option<bool>("--resume") { Description = "Continue the OUT.partial of an interrupted run (same command otherwise); the result equals an uninterrupted run's" };
         var options = new GenerationOptionSet();
         var l2t = new L2TOptionSet();
-        var command = new Command("generate", "Sample rollouts for every prompt") { model, prompts, output, dumpFeatures, resume };
+        var command = new Command("generate", "Sample rollouts for every prompt") { model, prompts, output, dumpFeatures, resume, cluster };
         options.AddTo(command);
         l2t.AddTo(command);
         command.SetAction(parse =>
@@ -38,14 +40,18 @@ internal static class GenerateCommand
             using var writer = RolloutWriter.Open(outPath, parse.InvocationConfiguration.Output, generation, promptPath);
             if (dumpDir != null) PrepareDump(dumpDir, outPath);
             var promptList = PromptFile.Read(promptPath);
-            using var engine = RolloutEngine.Open(parse.GetValue(model)!, device);
-            generation.ValidateFor(engine.Model);
-            var encoded = engine.Encode(promptList);
+            var folder = ModelFolder.Open(parse.GetValue(model)!);
+            generation.ValidateFor(folder);
+            var encoded = folder.Encode(promptList);
+            // The one place where the rollouts' source is chosen: this machine's engine, or a cluster's workers.
+            using IRolloutGenerator generator = parse.GetValue(cluster) is { } connection
+                ? ClusterGenerator.Connect(connection, Lines(parse.InvocationConfiguration.Error))
+                : RolloutEngine.Open(parse.GetValue(model)!, device);
             int done = parse.GetValue(resume) ? CheckResumable(writer, encoded, generation) : 0;
             using var interruption = new Interruption();
             try
             {
-                var summary = RunToFile(engine, encoded, generation, writer, parse.InvocationConfiguration.Error, dumpDir, done, interruption.Token);
+                var summary = RunToFile(generator, encoded, generation, writer, parse.InvocationConfiguration.Error, dumpDir, done, interruption.Token);
                 SummaryWriter(parse, outPath).WriteLine(summary);
                 return 0;
             }
@@ -70,6 +76,9 @@ internal static class GenerateCommand
         try { OutputFolder.Create(dumpDir); }
         catch (InputException e) { throw new InputException($"--dump-features {e.Message}", e); }
     }
+
+    /// <summary>The cluster client reports from its own threads.</summary>
+    private static Action<string> Lines(TextWriter error) => line => { lock (error) error.WriteLine(line); };
 
     /// <summary>
     /// The lines an interrupted run left in the .partial file, checked to be this run's first rollouts (same prompts
@@ -106,16 +115,16 @@ internal static class GenerateCommand
     /// Generates into <paramref name="writer"/> (committed at the end) with progress on a terminal; returns the summary
     /// line. The first <paramref name="done"/> rollouts are already written (a resumed run).
     /// </summary>
-    public static string RunToFile(RolloutEngine engine, IReadOnlyList<EncodedPrompt> prompts, GenerationOptions options, IRolloutWriter writer,
+    public static string RunToFile(IRolloutGenerator generator, IReadOnlyList<EncodedPrompt> prompts, GenerationOptions options, IRolloutWriter writer,
         TextWriter error, string? dumpFeaturesDir = null, int done = 0, CancellationToken cancel = default)
     {
         using var dump = dumpFeaturesDir == null ? null : new FeatureDump(dumpFeaturesDir, options.L2T!.Options.Rank);
-        using var progress = new ConsoleProgress(prompts.Count * options.SamplesPerPrompt, error);
+        using var progress = new ConsoleProgress(prompts.Count * options.SamplesPerPrompt, error) { Detail = generator is ClusterGenerator cluster ? cluster.Describe : null };
         progress.Reached(done);
         long scoredTokens = 0, clipped = 0;
         try
         {
-            foreach (var rollout in engine.Generate(RolloutEngine.Requests(prompts, options), _ => progress.Token(), done, cancel))
+            foreach (var rollout in generator.Generate(RolloutEngine.Requests(prompts, options), _ => progress.Token(), done, cancel))
             {
                 writer.Write(rollout);
                 scoredTokens += rollout.Score?.Advantages.Length ?? 0;

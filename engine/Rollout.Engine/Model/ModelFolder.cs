@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Rollout.Engine.Prompts;
 using Rollout.Engine.Tokenization;
 
 namespace Rollout.Engine.Model;
@@ -49,6 +50,13 @@ public sealed class ModelFolder
             throw new InputException($"{dir}: end-of-sequence token id {badEos} is outside the model's vocabulary of {config.VocabSize}");
         return new ModelFolder(dir, config, tokenizer, eos);
     }
+
+    /// <summary>
+    /// Tokenizes every prompt (chat template where it has messages) and checks it fits the context window: needs the
+    /// tokenizer only, so a client of remote workers encodes without loading the model.
+    /// </summary>
+    public IReadOnlyList<EncodedPrompt> Encode(IEnumerable<Prompt> prompts) =>
+        prompts.Select(p => PromptEncoder.Encode(p, Tokenizer, Config.MaxPositions)).ToList();
 
     /// <summary>Fills padded positions; they are masked out, so any valid id will do (HF uses pad, else eos).</summary>
     public long PadTokenId => Tokenizer.PadTokenId ?? EosTokenIds.DefaultIfEmpty(0).Min();
