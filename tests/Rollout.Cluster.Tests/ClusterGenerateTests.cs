@@ -1,5 +1,6 @@
 using Rollout.Cluster.Tests.Support;
 using Rollout.Tests;
+using static Rollout.Tests.CliRun;
 
 namespace Rollout.Cluster.Tests;
 
@@ -7,14 +8,6 @@ namespace Rollout.Cluster.Tests;
 [Collection(ClusterCollection.Name)]
 public sealed class ClusterGenerateTests(ClusterFixture cluster)
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = Rollout.Cli.Cli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

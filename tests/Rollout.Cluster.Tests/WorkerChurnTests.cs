@@ -52,18 +52,7 @@ public sealed class WorkerChurnTests(ClusterFixture cluster)
 
         // Each (prompt, sample) exactly once, in order, and what the local engine gives.
         Assert.Equal(expected.Select(r => (r.PromptId, r.Sample)), got.Select(r => (r.PromptId, r.Sample)));
-        output?.WriteLine($"largest relative differences: {RolloutComparison.AssertSameLines(Lines(expected, options), Lines(got, options))}");
+        output?.WriteLine($"largest relative differences: {RolloutComparison.AssertSameLines(JsonlLines.Of(expected, options), JsonlLines.Of(got, options))}");
     }
 
-    /// <summary>The JSONL lines generate writes for these rollouts.</summary>
-    private static string[] Lines(IEnumerable<RolloutResult> rollouts, GenerationOptions options)
-    {
-        var path = Path.Combine(RepoPaths.NewTempDir("cluster-churn"), "rollouts.jsonl");
-        using (var writer = RolloutJsonlWriter.Create(path, options))
-        {
-            foreach (var rollout in rollouts) writer.Write(rollout);
-            writer.Commit();
-        }
-        return File.ReadAllLines(path);
-    }
 }

@@ -77,19 +77,9 @@ public sealed class MessageRoundTripTests
 
         var back = rollouts.Select((r, i) =>
             RoundTrip(RolloutMessage.From(r)).ToResult(GroupWork.From(Guid.Empty, i / 3, requests[i / 3]), r.Sample)).ToList();
-        Assert.Equal(Lines(rollouts, options), Lines(back, options));
+        Assert.Equal(JsonlLines.Of(rollouts, options), JsonlLines.Of(back, options));
         Assert.Equal(rollouts.Select(r => r.Features!.U), back.Select(r => r.Features!.U));
         Assert.Equal(rollouts.Select(r => r.Features!.V), back.Select(r => r.Features!.V));
     }
 
-    private static string[] Lines(IEnumerable<RolloutResult> rollouts, GenerationOptions options)
-    {
-        var path = Path.Combine(RepoPaths.NewTempDir("cluster-wire"), "rollouts.jsonl");
-        using (var writer = RolloutJsonlWriter.Create(path, options))
-        {
-            foreach (var rollout in rollouts) writer.Write(rollout);
-            writer.Commit();
-        }
-        return File.ReadAllLines(path);
-    }
 }

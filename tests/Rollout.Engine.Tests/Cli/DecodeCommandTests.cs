@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Rollout.Engine.Tests.Support;
 using Rollout.Tests;
-using static Rollout.Engine.Tests.Cli.CliRun;
+using static Rollout.Tests.CliRun;
 
 namespace Rollout.Engine.Tests.Cli;
 

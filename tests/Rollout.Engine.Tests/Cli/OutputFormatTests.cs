@@ -3,7 +3,7 @@ using Parquet.Serialization;
 using Rollout.Engine.Output;
 using Rollout.Engine.Tests.Support;
 using Rollout.Tests;
-using static Rollout.Engine.Tests.Cli.CliRun;
+using static Rollout.Tests.CliRun;
 
 namespace Rollout.Engine.Tests.Cli;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Rollout.Engine.Tests.Support;
 using Rollout.Tests;
+using static Rollout.Tests.CliRun;
 
 namespace Rollout.Engine.Tests.Cli;
 
@@ -17,14 +18,6 @@ public sealed class ResumeAndRescoreTests(EngineModels models) : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     private static readonly string Shipped = Path.Combine(RepoPaths.Root, "models", "arith-qwen2");
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = Rollout.Cli.Cli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     /// <summary>The first held-out problems shipped with the model, with their answers.</summary>
     private string ArithPrompts(int count)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Rollout.Tests;
+using static Rollout.Tests.CliRun;
 
 namespace Rollout.Training.Tests.Runs;
 
@@ -17,14 +18,6 @@ public sealed class TrainingRunTests
         // A large step so the policy visibly moves in four iterations.
         "--lr", update == "core" ? "0.05" : "0.001",
     ];
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = Rollout.Cli.Cli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     [Theory]
     [InlineData("core")]

@@ -1,4 +1,4 @@
-namespace Rollout.Engine.Tests.Cli;
+namespace Rollout.Tests;
 
 /// <summary>Runs the <c>rollout</c> command in-process, as a shell would, and checks its one-line errors.</summary>
 internal static class CliRun
