@@ -62,8 +62,11 @@ internal sealed class Generator
 
         var plan = BatchPlan.Pack(requests.Select(r => r.Options.SamplesPerPrompt).ToList(), shared.BatchSize);
         var pending = new List<FinishedRollout>?[requests.Count];
-        foreach (var batch in plan.Skip(ResumeBatch(plan, firstRollout, skip)))
+        foreach (var planned in plan.Skip(ResumeBatch(plan, firstRollout, skip)))
         {
+            // A cancelled request's chunks are not even prefilled.
+            var batch = planned.Where(c => !requests[c.Request].Cancellation.IsCancellationRequested).ToList();
+            if (batch.Count == 0) continue;
             var rows = Decode(requests, batch, l2t, onToken, cancel);
             var finished = _finisher.Complete(rows, shared, l2t);
             if (l2t == null)
