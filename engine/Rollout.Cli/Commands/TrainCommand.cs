@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Rollout.Cluster.Client;
 using Rollout.Engine;
 using Rollout.Training;
 using Rollout.Training.Runs;
@@ -25,10 +26,11 @@ internal static class TrainCommand
         var evalProblems = new Option<int>("--eval-problems") { Description = "Held-out problems per evaluation", DefaultValueFactory = _ => 100 };
         var batchSize = new Option<int>("--batch-size") { Description = "Sequences decoded together", DefaultValueFactory = _ => 64 };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint" };
+        var cluster = new Option<string?>("--cluster") { Description = "Sample each iteration on the workers of this cluster (dev, or the PostgreSQL connection string); core update only" };
         var l2t = new L2TOptionSet();
         var command = new Command("train", "Reinforcement fine-tuning: sample, score (L2T), update, repeat")
         {
-            model, task, output, update, iterations, prompts, n, temperature, maxNewTokens, lr, seed, evalEvery, evalProblems, batchSize, resume,
+            model, task, output, update, iterations, prompts, n, temperature, maxNewTokens, lr, seed, evalEvery, evalProblems, batchSize, resume, cluster,
         };
         l2t.AddTo(command, switchable: false);
         command.SetAction(parse =>
@@ -49,8 +51,12 @@ internal static class TrainCommand
                 Seed = parse.GetValue(seed), EvalEvery = parse.GetValue(evalEvery), EvalProblems = parse.GetValue(evalProblems),
                 BatchSize = parse.GetValue(batchSize), Resume = parse.GetValue(resume), L2T = settings,
             };
+            if (parse.GetValue(cluster) != null && options.Update != UpdateKind.Core)
+                throw new InputException("--cluster trains the core update only: the full update's weights are not sent to workers yet");
+            options.Validate();
+            using var workers = parse.GetValue(cluster) is { } connection ? ClusterGenerator.Connect(connection, parse.InvocationConfiguration.Error.WriteLine) : null;
             using (var progress = new ConsoleProgress(options.Iterations, parse.InvocationConfiguration.Error, "iterations"))
-                TrainingRun.Run(options, progress.Log, progress.Reached, progress.Token);
+                TrainingRun.Run(options, progress.Log, progress.Reached, progress.Token, workers);
             parse.InvocationConfiguration.Output.WriteLine($"run written to {options.OutDir}: {TrainingRun.MetricsFile}, {TrainingRun.EvalFile}, {TrainingRun.CurvesFile}, {TrainingRun.PolicyFolder}/");
             return 0;
         });

@@ -25,9 +25,15 @@ public static class TrainingRun
     /// <param name="log">Gets a line per iteration.</param>
     /// <param name="onIteration">Told the iteration reached: the one resumed from (0 for a fresh run) before any work, then each one done.</param>
     /// <param name="onToken">Told of every generated token (sampling and evaluation).</param>
-    public static void Run(TrainingOptions options, Action<string> log, Action<int>? onIteration = null, Action? onToken = null)
+    /// <param name="sampler">Where each iteration's rollouts are sampled (a cluster's workers); this process's engine when null.
+    /// The head core M travels with every request, so the core update needs nothing more; the full update's weights
+    /// would have to reach every worker, which is not done yet.</param>
+    public static void Run(TrainingOptions options, Action<string> log, Action<int>? onIteration = null, Action? onToken = null,
+        IRolloutGenerator? sampler = null)
     {
         options.Validate();
+        if (sampler != null && options.Update != UpdateKind.Core)
+            throw new InputException("a sampler of its own (a cluster) works with the core update only: the full update's weights are not sent to workers yet");
         // The model folder's files (config, tokenizer) are checked before the run folder is made; the session loads after.
         Engine.Model.ModelFolder.Open(options.ModelDir);
         var checkpoint = Prepare(options);
@@ -47,7 +53,7 @@ public static class TrainingRun
 
         for (int iteration = start + 1; iteration <= options.Iterations; iteration++)
         {
-            var line = Iterate(engine, policy, settings, options, iteration, onToken);
+            var line = Iterate(engine, sampler ?? engine, policy, settings, options, iteration, onToken);
             Append(options, MetricsFile, metrics, line);
             if (heldOut.Count > 0 && iteration % options.EvalEvery == 0)
                 Append(options, EvalFile, evaluations, Evaluate(engine, policy, settings, heldOut, options, iteration, onToken));
@@ -60,7 +66,7 @@ public static class TrainingRun
         WritePolicy(policy, options.OutDir);
     }
 
-    private static IterationMetrics Iterate(RolloutEngine engine, IPolicyUpdate policy, L2TGeneration settings,
+    private static IterationMetrics Iterate(RolloutEngine engine, IRolloutGenerator sampler, IPolicyUpdate policy, L2TGeneration settings,
         TrainingOptions options, int iteration, Action? onToken)
     {
         var problems = TaskProblems.Train(options.Seed, iteration, options.Prompts);
@@ -75,7 +81,7 @@ public static class TrainingRun
         };
         var before = engine.Times;
         long started = Stopwatch.GetTimestamp();
-        var rollouts = engine.Generate(prompts, generation, onToken == null ? null : _ => onToken()).ToList();
+        var rollouts = sampler.Generate(RolloutEngine.Requests(prompts, generation), onToken == null ? null : _ => onToken()).ToList();
         var generated = Stopwatch.GetElapsedTime(started);
         var after = engine.Times;
         started = Stopwatch.GetTimestamp();
