@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using System.Diagnostics;
+using Rollout.Cluster.Contracts;
 using Rollout.Cluster.Membership;
 using Rollout.Engine;
 using Rollout.Engine.Generation;
@@ -19,6 +21,7 @@ public sealed class ClusterGenerator : IRolloutGenerator
     private readonly IClusterClient _client;
     private readonly Action<string> _log;
     private ClusterRun? _run;
+    private WeightsMessage? _weights;
 
     private ClusterGenerator(IHost host, Action<string> log)
     {
@@ -74,7 +77,7 @@ public sealed class ClusterGenerator : IRolloutGenerator
         // The group of the first rollout not skipped, and how many of its samples are.
         int first = 0;
         while (first < requests.Count && skip >= requests[first].Options.SamplesPerPrompt) skip -= requests[first++].Options.SamplesPerPrompt;
-        using var run = _run = new ClusterRun(_client, requests, first, _log);
+        using var run = _run = new ClusterRun(_client, requests, first, _log, _weights);
         for (int g = first; g < requests.Count; g++)
         {
             if (requests[g].Cancellation.IsCancellationRequested) continue;
@@ -89,6 +92,17 @@ public sealed class ClusterGenerator : IRolloutGenerator
             }
         }
         Report(run);
+    }
+
+    /// <summary>
+    /// Samples from new weights from the next Generate call on: each worker gets them (once) before it gets a group,
+    /// a worker that joins later too. Returns the time to take them (the transfer happens at the next call).
+    /// </summary>
+    public TimeSpan UpdateWeights(IReadOnlyDictionary<string, float[]> tensors)
+    {
+        var clock = Stopwatch.StartNew();
+        _weights = WeightsMessage.From(tensors);
+        return clock.Elapsed;
     }
 
     /// <summary>The workers of the current (or last) run.</summary>

@@ -18,6 +18,7 @@ internal sealed class ClusterRun : IGroupSink, IDisposable
 
     private readonly IClusterClient _client;
     private readonly IReadOnlyList<GenerationRequest> _requests;
+    private readonly WeightsMessage? _weights;
     private readonly Action<string> _log;
     private readonly Guid _run = Guid.NewGuid();
     private readonly IGroupSink _sink;
@@ -32,10 +33,12 @@ internal sealed class ClusterRun : IGroupSink, IDisposable
     private int _next;
     private bool _waitingSaid;
 
-    public ClusterRun(IClusterClient client, IReadOnlyList<GenerationRequest> requests, int firstGroup, Action<string> log)
+    /// <param name="weights">The weights the run samples from, sent to each worker that does not have them before it gets a group; null: the model folder's (a worker left with another run's goes back).</param>
+    public ClusterRun(IClusterClient client, IReadOnlyList<GenerationRequest> requests, int firstGroup, Action<string> log, WeightsMessage? weights = null)
     {
         _client = client;
         _requests = requests;
+        _weights = weights;
         _log = log;
         _next = firstGroup;
         for (int g = firstGroup; g < requests.Count; g++) _pending.Add(g);
@@ -203,6 +206,10 @@ internal sealed class ClusterRun : IGroupSink, IDisposable
         try
         {
             var load = await worker.Grain.Load().WaitAsync(CallTimeout, _stop.Token);
+            // A worker samples this run's policy before it holds a group of it (the weights go once per version and worker).
+            var weights = _weights ?? WeightsMessage.ModelFolder;
+            if (!worker.Live && load.Weights != weights.Version)
+                await worker.Grain.SwapWeights(weights).WaitAsync(CallTimeout * 3, _stop.Token);
             bool joined;
             lock (_lock)
             {

@@ -12,6 +12,9 @@ public interface IRolloutWorker : IGrainWithStringKey
     /// <summary>Queues prompt groups of one run; each comes back to <paramref name="sink"/> when its samples are done.</summary>
     Task Hold(GroupWork[] groups, IGroupSink sink);
 
+    /// <summary>Samples from <paramref name="weights"/> from the next batch on; returns once they are in.</summary>
+    Task SwapWeights(WeightsMessage weights);
+
     /// <summary>The run is over (finished, failed or abandoned): its queued groups are dropped and its running rows leave the batch.</summary>
     Task Drop(Guid run);
 }

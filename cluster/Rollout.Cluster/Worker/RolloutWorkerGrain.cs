@@ -14,6 +14,8 @@ internal sealed class RolloutWorkerGrain(WorkerEngine engine) : Grain, IRolloutW
         return Task.CompletedTask;
     }
 
+    public Task SwapWeights(WeightsMessage weights) => engine.Swap(weights);
+
     public Task Drop(Guid run)
     {
         engine.Drop(run);

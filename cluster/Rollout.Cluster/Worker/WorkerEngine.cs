@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Rollout.Cluster.Contracts;
 using Rollout.Engine;
 using Rollout.Engine.Generation;
+using Rollout.Engine.Model;
 
 namespace Rollout.Cluster.Worker;
 
@@ -23,6 +24,10 @@ internal sealed class WorkerEngine : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread _thread;
     private int _decoding;
+    private Guid _weights;
+    /// <summary>The initializers swapped away from the model folder's, to put back for a run that samples the folder's policy.</summary>
+    private readonly HashSet<string> _swapped = [];
+    private (WeightsMessage Weights, TaskCompletionSource Applied)? _swap;
     private long _groups, _rollouts, _tokens, _busyTicks;
 
     public WorkerEngine(RolloutEngine engine, int maxBatch, Action<string> log)
@@ -39,7 +44,7 @@ internal sealed class WorkerEngine : IDisposable
 
     public WorkerLoad Load
     {
-        get { lock (_queue) return new WorkerLoad(_maxBatch, _queue.Count, _decoding); }
+        get { lock (_queue) return new WorkerLoad(_maxBatch, _queue.Count, _decoding, _weights); }
     }
 
     /// <summary>What <c>GET /metrics</c> serves, in Prometheus' text format: totals since the worker started, and its queue now.</summary>
@@ -74,6 +79,19 @@ internal sealed class WorkerEngine : IDisposable
         }
     }
 
+    /// <summary>Queues new weights for the engine thread, which swaps them in between batches (never during a Generate call).</summary>
+    public Task Swap(WeightsMessage weights)
+    {
+        var applied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_queue)
+        {
+            _swap?.Applied.TrySetCanceled();
+            _swap = (weights, applied);
+            Monitor.Pulse(_queue);
+        }
+        return applied.Task;
+    }
+
     public void Drop(Guid run)
     {
         lock (_queue)
@@ -92,10 +110,11 @@ internal sealed class WorkerEngine : IDisposable
     {
         lock (_queue)
         {
-            while (_queue.Count == 0)
+            while (_queue.Count == 0 || _swap != null)
             {
                 if (_stopping.IsCancellationRequested) return null;
-                Monitor.Wait(_queue, 500);
+                if (_swap is { } swap) ApplySwap(swap);
+                else Monitor.Wait(_queue, 500);
             }
             var run = _queue.First!.Value.Work.Run;
             var batch = new List<Held>();
@@ -115,6 +134,29 @@ internal sealed class WorkerEngine : IDisposable
             _decoding = batch.Count;
             return batch;
         }
+    }
+
+    /// <summary>On the engine thread, under the queue's lock: the client waits for it before it hands out groups.</summary>
+    private void ApplySwap((WeightsMessage Weights, TaskCompletionSource Applied) swap)
+    {
+        _swap = null;
+        try
+        {
+            if (swap.Weights.Version != Guid.Empty)
+            {
+                _engine.UpdateWeights(swap.Weights.ToTensors());
+                _swapped.UnionWith(swap.Weights.Names);
+            }
+            else if (_swapped.Count > 0)
+            {
+                var folder = OnnxInitializers.Open(_engine.Model.OnnxPath);
+                _engine.UpdateWeights(_swapped.ToDictionary(name => name, folder.Read));
+                _swapped.Clear();
+            }
+            _weights = swap.Weights.Version;
+            swap.Applied.SetResult();
+        }
+        catch (Exception e) { swap.Applied.SetException(e); }
     }
 
     private void Loop()

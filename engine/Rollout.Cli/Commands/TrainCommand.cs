@@ -26,7 +26,7 @@ internal static class TrainCommand
         var evalProblems = new Option<int>("--eval-problems") { Description = "Held-out problems per evaluation", DefaultValueFactory = _ => 100 };
         var batchSize = new Option<int>("--batch-size") { Description = "Sequences decoded together", DefaultValueFactory = _ => 64 };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint" };
-        var cluster = new Option<string?>("--cluster") { Description = "Sample each iteration on the workers of this cluster (dev, or the PostgreSQL connection string); core update only" };
+        var cluster = new Option<string?>("--cluster") { Description = "Sample each iteration on the workers of this cluster (dev, or the PostgreSQL connection string): M or the new weights go to them" };
         var l2t = new L2TOptionSet();
         var command = new Command("train", "Reinforcement fine-tuning: sample, score (L2T), update, repeat")
         {
@@ -51,8 +51,6 @@ internal static class TrainCommand
                 Seed = parse.GetValue(seed), EvalEvery = parse.GetValue(evalEvery), EvalProblems = parse.GetValue(evalProblems),
                 BatchSize = parse.GetValue(batchSize), Resume = parse.GetValue(resume), L2T = settings,
             };
-            if (parse.GetValue(cluster) != null && options.Update != UpdateKind.Core)
-                throw new InputException("--cluster trains the core update only: the full update's weights are not sent to workers yet");
             options.Validate();
             using var workers = parse.GetValue(cluster) is { } connection ? ClusterGenerator.Connect(connection, parse.InvocationConfiguration.Error.WriteLine) : null;
             using (var progress = new ConsoleProgress(options.Iterations, parse.InvocationConfiguration.Error, "iterations"))

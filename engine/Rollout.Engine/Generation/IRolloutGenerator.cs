@@ -13,4 +13,10 @@ public interface IRolloutGenerator : IDisposable
     /// </summary>
     IEnumerable<RolloutResult> Generate(IReadOnlyList<GenerationRequest> requests, Action<SampledToken>? onToken = null,
         int skip = 0, CancellationToken cancel = default);
+
+    /// <summary>
+    /// Samples from new weights from now on: <paramref name="tensors"/> replace the model's initializers of those names
+    /// (float32, row-major). Not while a Generate enumeration is in progress. Returns how long it took here.
+    /// </summary>
+    TimeSpan UpdateWeights(IReadOnlyDictionary<string, float[]> tensors);
 }

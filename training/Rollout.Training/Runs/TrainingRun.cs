@@ -26,14 +26,11 @@ public static class TrainingRun
     /// <param name="onIteration">Told the iteration reached: the one resumed from (0 for a fresh run) before any work, then each one done.</param>
     /// <param name="onToken">Told of every generated token (sampling and evaluation).</param>
     /// <param name="sampler">Where each iteration's rollouts are sampled (a cluster's workers); this process's engine when null.
-    /// The head core M travels with every request, so the core update needs nothing more; the full update's weights
-    /// would have to reach every worker, which is not done yet.</param>
+    /// The head core M travels with every request; the full update hands it its new weights after each step.</param>
     public static void Run(TrainingOptions options, Action<string> log, Action<int>? onIteration = null, Action? onToken = null,
         IRolloutGenerator? sampler = null)
     {
         options.Validate();
-        if (sampler != null && options.Update != UpdateKind.Core)
-            throw new InputException("a sampler of its own (a cluster) works with the core update only: the full update's weights are not sent to workers yet");
         // The model folder's files (config, tokenizer) are checked before the run folder is made; the session loads after.
         Engine.Model.ModelFolder.Open(options.ModelDir);
         var checkpoint = Prepare(options);
@@ -43,7 +40,7 @@ public static class TrainingRun
 
         using var engine = RolloutEngine.Open(options.ModelDir);
         var settings = options.L2T with { Options = options.L2T.Options with { Baseline = options.Advantage } };
-        using var policy = OpenPolicy(options, engine, settings, checkpoint);
+        using var policy = OpenPolicy(options, engine, settings, checkpoint, sampler);
         int start = checkpoint?.Iteration ?? 0;
         onIteration?.Invoke(start);
         var metrics = Kept<IterationMetrics>(Path.Combine(options.OutDir, MetricsFile), start, m => m.Iteration);
@@ -124,14 +121,15 @@ public static class TrainingRun
         };
     }
 
-    private static IPolicyUpdate OpenPolicy(TrainingOptions options, RolloutEngine engine, L2TGeneration settings, Checkpoint? checkpoint)
+    private static IPolicyUpdate OpenPolicy(TrainingOptions options, RolloutEngine engine, L2TGeneration settings, Checkpoint? checkpoint,
+        IRolloutGenerator? sampler)
     {
         var state = checkpoint is null ? ((IReadOnlyList<NamedTensor>, int)?)null : (checkpoint.Tensors, checkpoint.Steps);
         var adamW = new Kernels.Update.AdamWSettings { LearningRate = options.EffectiveLearningRate };
         return options.Update switch
         {
             UpdateKind.Core => new CorePolicy(engine, settings, new CoreUpdateSettings { AdamW = adamW, KlWeight = options.KlWeight }, state),
-            _ => new FullPolicy(engine, adamW, state),
+            _ => new FullPolicy(engine, adamW, state, sampler),
         };
     }
 

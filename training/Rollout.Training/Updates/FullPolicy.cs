@@ -11,18 +11,22 @@ namespace Rollout.Training.Updates;
 
 /// <summary>
 /// The policy as every weight of the model, trained by the full step (<see cref="FullUpdate"/>); after each step the
-/// engine swaps the new weights in (<see cref="RolloutEngine.UpdateWeights"/>) and samples from them.
+/// engine swaps the new weights in (<see cref="RolloutEngine.UpdateWeights"/>) and samples from them, and so does the
+/// run's sampler when it samples elsewhere (a cluster's workers).
 /// </summary>
 public sealed class FullPolicy : IPolicyUpdate
 {
     private readonly RolloutEngine _engine;
+    private readonly IRolloutGenerator? _sampler;
     private readonly FullUpdate _update;
     private readonly double _learningRate;
 
     /// <param name="state">A checkpoint's tensors (param.*, adam.m.*, adam.v.*) and step count; null starts from the model's weights.</param>
-    public FullPolicy(RolloutEngine engine, AdamWSettings adamW, (IReadOnlyList<NamedTensor> Tensors, int Steps)? state)
+    /// <param name="sampler">Where the run samples when not from <paramref name="engine"/>; it gets every new set of weights too.</param>
+    public FullPolicy(RolloutEngine engine, AdamWSettings adamW, (IReadOnlyList<NamedTensor> Tensors, int Steps)? state, IRolloutGenerator? sampler = null)
     {
         _engine = engine;
+        _sampler = sampler;
         _learningRate = adamW.LearningRate;
         var parameters = DecoderParameters<float>.FromWeights(FolderWeights.Read(engine.Model.Path));
         _update = new FullUpdate(parameters, new FullUpdateOptions
@@ -40,7 +44,7 @@ public sealed class FullPolicy : IPolicyUpdate
         }
         _update.Optimizer.ImportState(new AdamWState<float>(s.Steps,
             [.. parameters.All.Select(p => Find($"adam.m.{p.Name}"))], [.. parameters.All.Select(p => Find($"adam.v.{p.Name}"))]));
-        engine.UpdateWeights(_update.Tensors);
+        Publish();
     }
 
     public int Steps => _update.Optimizer.Steps;
@@ -53,8 +57,15 @@ public sealed class FullPolicy : IPolicyUpdate
             .Select(r => new PolicySample(r.PromptTokenIds, r.TokenIds, r.Score?.Advantages ?? throw new ArgumentException($"rollout {r.Sample} of '{r.PromptId}' has no advantages")))
             .ToList();
         var step = _update.Step(samples, temperature, _learningRate);
-        _engine.UpdateWeights(_update.Tensors);
+        Publish();
         return step.UpdateNorm;
+    }
+
+    /// <summary>The current weights to everything that samples: the engine here (evaluation) and the run's sampler.</summary>
+    private void Publish()
+    {
+        _engine.UpdateWeights(_update.Tensors);
+        if (_sampler != null && _sampler != _engine) _sampler.UpdateWeights(_update.Tensors);
     }
 
     public IReadOnlyList<NamedTensor> State()
