@@ -33,9 +33,12 @@ public sealed class RolloutEngine : IRolloutGenerator
     /// <param name="kernels">Where the L2T kernels run; by default where the model runs (CUDA with
     /// <see cref="ExecutionDevice.Cuda"/>, else plain SIMD C# on the CPU). <see cref="AcceleratorKind.Cpu"/> runs the
     /// ILGPU kernels on ILGPU's CPU accelerator, the device path without a device, for checking it (slow).</param>
-    public static RolloutEngine Open(string modelDir, ExecutionDevice device = ExecutionDevice.Cpu, AcceleratorKind? kernels = null)
+    public static RolloutEngine Open(string modelDir, ExecutionDevice device = ExecutionDevice.Cpu, AcceleratorKind? kernels = null) =>
+        Open(ModelFolder.Open(modelDir), device, kernels);
+
+    /// <summary>A model folder already opened (its config and tokenizer read), for the session and kernels; see the overload.</summary>
+    public static RolloutEngine Open(ModelFolder model, ExecutionDevice device = ExecutionDevice.Cpu, AcceleratorKind? kernels = null)
     {
-        var model = ModelFolder.Open(modelDir);
         var kind = kernels ?? (device == ExecutionDevice.Cuda ? AcceleratorKind.Cuda : AcceleratorKind.Managed);
         return new RolloutEngine(model, model.OpenSession(device), kind);
     }
