@@ -18,7 +18,8 @@ public sealed class RolloutJsonlWriter : IRolloutWriter
     private static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private readonly OutputFile? _file;
     private readonly TextWriter? _text;
-    private readonly GenerationOptions _settings;
+    /// <summary>The run's <c>settings</c> object, serialized once: every line carries the same one.</summary>
+    private readonly string _settings;
     private readonly ArrayBufferWriter<byte> _line = new();
     private readonly Utf8JsonWriter _json;
     private FileStream? _stream;
@@ -30,7 +31,7 @@ public sealed class RolloutJsonlWriter : IRolloutWriter
     {
         _file = file;
         _text = text;
-        _settings = settings;
+        _settings = SettingsJson.ToJson(settings);
         _json = new Utf8JsonWriter(_line, Options);
     }
 
@@ -134,7 +135,8 @@ public sealed class RolloutJsonlWriter : IRolloutWriter
         }
         RolloutJson.WriteEpisodes(_json, r);
         _json.WriteBoolean("format_ok", r.FormatOk);
-        SettingsJson.Write(_json, _settings);
+        _json.WritePropertyName("settings");
+        _json.WriteRawValue(_settings, skipInputValidation: true);
         RolloutJson.WriteScore(_json, r);
         _json.WriteEndObject();
     }

@@ -13,12 +13,6 @@ namespace Rollout.Engine.Output;
 /// </summary>
 public static class SettingsJson
 {
-    public static void Write(Utf8JsonWriter json, GenerationOptions options)
-    {
-        json.WritePropertyName("settings");
-        WriteValue(json, options);
-    }
-
     private static void WriteValue(Utf8JsonWriter json, GenerationOptions options)
     {
         var s = options.Sampling;
@@ -54,7 +48,7 @@ public static class SettingsJson
         json.WriteEndObject();
     }
 
-    /// <summary>The <c>settings</c> object alone, as <see cref="Write"/> writes it.</summary>
+    /// <summary>The <c>settings</c> object, as every output line carries it (JSON text).</summary>
     public static string ToJson(GenerationOptions options)
     {
         using var buffer = new MemoryStream();
