@@ -33,10 +33,13 @@ internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] pro
     public int Request { get; } = request;
     /// <summary>The settings of this row's request.</summary>
     public GenerationOptions Options { get; } = options;
-    /// <summary>This row's slice of the padded prefill mask; decode steps append ones after it.</summary>
+    /// <summary>This row's prompt as its cache holds it: a slice of a left-padded prefill's mask (decode steps append
+    /// ones after it), or all ones where the cache holds the prompt's tokens only.</summary>
     public long[] PromptMask { get; } = promptMask;
     public SampleRng Rng { get; } = new(options.Seed, prompt.Id, sample);
     public List<int> Tokens { get; } = [];
+    /// <summary>Positions of this rollout in its cache: the prompt and every completion token but the last, not yet fed.</summary>
+    public int Cached => Prompt.TokenIds.Length + Tokens.Count - 1;
     public ProbeTokens? Probe { get; private set; } = probe;
     /// <summary>This rollout's cache row when it finished, kept for its answer probes.</summary>
     public KvCache? Retained { get; set; }

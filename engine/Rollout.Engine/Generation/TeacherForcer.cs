@@ -44,18 +44,21 @@ internal sealed class TeacherForcer(DecoderSession session, TextTokenizer tokeni
         var mask = Enumerable.Repeat(1L, length).ToArray();
         var positions = Enumerable.Range(0, length).Select(i => (long)i).ToArray();
         var row = new SequenceState(prompt, sample, mask[..prompt.TokenIds.Length], options with { MaxNewTokens = completion.Length }, probe);
-        using var empty = KvCache.Empty(session.Signature, 1);
+        // A fused graph writes the keys into a buffer of the sequence's length (kept for the probes); an Optimum-layout one returns them.
+        var past = session.Signature.SharesKvBuffer ? KvCache.Buffer(session.Signature, session.KvMemory, 1, length) : KvCache.Empty(session.Signature, 1);
         // Logits only where a completion token is predicted: from the prompt's last position on.
         var predicting = Enumerable.Range(prompt.TokenIds.Length - 1, completion.Length).Select(p => (long)p).ToArray();
-        using var step = session.Run(ids, mask, positions, length, empty, withHiddenStates: l2t != null, outputPositions: predicting);
+        using var step = session.Run(ids, mask, positions, length, past, withHiddenStates: l2t != null, outputPositions: predicting);
+        var cache = step.Present ?? past;
+        if (step.Present != null) past.Dispose();
         var entries = Enumerable.Repeat(row, completion.Length).ToList();
         var sources = Enumerable.Range(0, completion.Length).Select(t => (0, t)).ToList();
         StepChoices.Apply(entries, step, sources, l2t, options.Sampling,
             (t, logits) => _sampler.Evaluate(logits, options.Sampling, completion[t], options.TopLogprobs),
             features => features.EvaluateOnDevice(completion, options.Sampling, options.TopLogprobs),
             (state, choice) => state.Append(choice, eosTokenIds, session.Config.MaxPositions, tokenizer));
-        if (probe != null) row.Retained = step.Present;
-        else step.Present.Dispose();
+        if (probe != null) row.Retained = cache;
+        else cache.Dispose();
         return row;
     }
 }

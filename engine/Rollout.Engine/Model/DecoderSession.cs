@@ -71,7 +71,7 @@ internal sealed class DecoderSession : IDisposable
     {
         if (sharedContext != null && device != ExecutionDevice.Cuda)
             throw new ArgumentException("a shared CUDA context needs ExecutionDevice.Cuda", nameof(sharedContext));
-        var (edited, head, initializers) = WithHiddenStatesOutput(onnxPath);
+        var (edited, head, initializers, fused) = WithHiddenStatesOutput(onnxPath);
         try
         {
             // The parsed graph is garbage now; collect it, and give its memory back to the system, before ONNX Runtime
@@ -80,7 +80,7 @@ internal sealed class DecoderSession : IDisposable
             var session = CreateSession(edited, onnxPath, device, sharedContext, new Dictionary<string, (float[], OrtValue)>());
             try
             {
-                return new DecoderSession(session, config, DecoderSignature.Read(session, config, onnxPath), head, device, sharedContext,
+                return new DecoderSession(session, config, DecoderSignature.Read(session, config, onnxPath, fused), head, device, sharedContext,
                     onnxPath, edited, initializers);
             }
             catch { session.Dispose(); throw; }
@@ -178,7 +178,7 @@ internal sealed class DecoderSession : IDisposable
     }
 
     /// <summary>The model with the output head's input added as a graph output and, where it can, positions selected in front of the head; serialized again.</summary>
-    private static (EditedModel Model, OutputHead Head, Dictionary<string, (long[] Dims, int DataType)> Initializers) WithHiddenStatesOutput(string onnxPath)
+    private static (EditedModel Model, OutputHead Head, Dictionary<string, (long[] Dims, int DataType)> Initializers, bool Fused) WithHiddenStatesOutput(string onnxPath)
     {
         if (!File.Exists(onnxPath)) throw new InputException($"{onnxPath}: ONNX model not found");
         ModelProto model;
@@ -194,7 +194,8 @@ internal sealed class DecoderSession : IDisposable
         catch (FormatException e) { throw new InputException($"{onnxPath}: cannot find the output head: {e.Message}"); }
         head.ExposeHiddenStates(model.Graph);
         var initializers = model.Graph.Initializer.ToDictionary(t => t.Name, t => (t.Dims.ToArray(), t.DataType));
-        return (EditedModel.Of(model), head, initializers);
+        bool fused = model.Graph.Node.Any(n => n.OpType == "GroupQueryAttention");
+        return (EditedModel.Of(model), head, initializers, fused);
     }
 
     /// <summary>
@@ -239,7 +240,11 @@ internal sealed class DecoderSession : IDisposable
     /// <summary>
     /// Runs <paramref name="newTokens"/> positions for each of <paramref name="past"/>'s rows.
     /// <paramref name="inputIds"/> and <paramref name="positionIds"/> are [rows, newTokens];
-    /// <paramref name="attentionMask"/> is [rows, past.Length + newTokens].
+    /// <paramref name="attentionMask"/> is [rows, width]: past.Length + newTokens wide, left-padded, for an Optimum-layout
+    /// graph, whose step returns the grown cache as <see cref="DecoderStep.Present"/>; for a fused graph
+    /// (<see cref="DecoderSignature.SharesKvBuffer"/>) as wide as the widest row, each row's ones first (its cached
+    /// positions, then the new ones): the new keys are written into <paramref name="past"/> in place (its capacity must
+    /// hold the width) and the step has no Present.
     /// </summary>
     /// <param name="outputPositions">Which of the new positions get logits and hidden states (ascending indices
     /// into 0..newTokens−1), so the step's position k is <paramref name="outputPositions"/>[k]; null for all. Where
@@ -262,8 +267,11 @@ internal sealed class DecoderSession : IDisposable
             throw new ArgumentOutOfRangeException(nameof(outputPositions), $"output positions must lie in [0, {newTokens})");
         int computed = Head.SelectsPositions ? selected.Length : newTokens;
         if (targets != null) CheckTargets(targets, rows, computed, withHiddenStates);
+        int width = Signature.SharesKvBuffer ? attentionMask.Length / Math.Max(rows, 1) : past.Length + newTokens;
+        if (attentionMask.Length != rows * width || (Signature.SharesKvBuffer && width > past.Capacity))
+            throw new ArgumentException($"an attention mask of {attentionMask.Length} values for {rows} rows and a past of {past.Length} positions (room for {past.Capacity})", nameof(attentionMask));
         using var ids = OrtValue.CreateTensorValueFromMemory(inputIds, [rows, newTokens]);
-        using var mask = OrtValue.CreateTensorValueFromMemory(attentionMask, [rows, past.Length + newTokens]);
+        using var mask = OrtValue.CreateTensorValueFromMemory(attentionMask, [rows, width]);
         using var positions = Signature.HasPositionIds ? OrtValue.CreateTensorValueFromMemory(positionIds, [rows, newTokens]) : null;
         using var selection = Head.SelectsPositions ? OrtValue.CreateTensorValueFromMemory(selected, [selected.Length]) : null;
         using var binding = _session.CreateIoBinding();
@@ -277,7 +285,8 @@ internal sealed class DecoderSession : IDisposable
         var hiddenTarget = withHiddenStates ? targets?.HiddenStates : null;
         using var device = logitsOnDevice ? new OrtMemoryInfo("Cuda", OrtAllocatorType.DeviceAllocator, 0, OrtMemType.Default) : null;
         BindOutput(binding, DecoderSignature.Logits, targets?.Logits, device);
-        foreach (var name in Signature.PresentNames) BindOutput(binding, name, null, KvMemory.Location);
+        for (int i = 0; i < Signature.PresentNames.Count; i++)
+            BindOutput(binding, Signature.PresentNames[i], Signature.SharesKvBuffer ? past.Values[i] : null, KvMemory.Location);
         if (withHiddenStates) BindOutput(binding, Head.HiddenStates, hiddenTarget, device);
 
         _sharedContext?.MakeCurrent();
@@ -287,7 +296,10 @@ internal sealed class DecoderSession : IDisposable
 
         // An output written into a target comes back as a second handle on the caller's tensor: the step
         // reads the caller's and only releases the handle.
-        var present = new KvCache(outputs.Skip(1).Take(Signature.PresentNames.Count).ToArray(), rows, past.Length + newTokens, KvMemory);
+        var presentValues = outputs.Skip(1).Take(Signature.PresentNames.Count).ToArray();
+        KvCache? present = null;
+        if (Signature.SharesKvBuffer) foreach (var handle in presentValues) handle.Dispose(); // second handles on the past's buffers
+        else present = new KvCache(presentValues, rows, past.Length + newTokens, KvMemory);
         OrtValue[] handles = withHiddenStates ? [outputs[0], outputs[^1]] : [outputs[0]];
         return new DecoderStep(targets?.Logits ?? outputs[0], withHiddenStates ? hiddenTarget ?? outputs[^1] : null,
             present, rows, computed, handles, Head.SelectsPositions || outputPositions == null ? null : selected);
@@ -342,7 +354,8 @@ internal sealed class DecoderStep : IDisposable
     private readonly int _positions;
     private readonly long[]? _positionMap;
 
-    public KvCache Present { get; }
+    /// <summary>The grown cache of an Optimum-layout graph; null for a fused graph, which wrote into its past in place.</summary>
+    public KvCache? Present { get; }
     public int VocabSize { get; }
     public int HiddenSize { get; }
 
@@ -351,7 +364,7 @@ internal sealed class DecoderStep : IDisposable
     /// <paramref name="hidden"/> are among them unless the caller owns them.</param>
     /// <param name="positionMap">Where the graph computed every position but only some were asked for: the output
     /// position of each one asked for.</param>
-    internal DecoderStep(OrtValue logits, OrtValue? hidden, KvCache present, int rows, int positions, OrtValue[] owned, long[]? positionMap = null)
+    internal DecoderStep(OrtValue logits, OrtValue? hidden, KvCache? present, int rows, int positions, OrtValue[] owned, long[]? positionMap = null)
     {
         _logits = logits;
         _hidden = hidden;

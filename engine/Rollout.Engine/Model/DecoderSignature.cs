@@ -7,7 +7,9 @@ namespace Rollout.Engine.Model;
 /// <summary>
 /// The inputs and outputs of an Optimum-layout decoder, read from the session rather than
 /// assumed: which KV names exist, their head count and width, whether <c>position_ids</c> is fed,
-/// and the element types. Fixed dimensions in the graph win over config.json.
+/// and the element types. Fixed dimensions in the graph win over config.json. <see cref="SharesKvBuffer"/>: a fused
+/// graph (ONNX Runtime's GroupQueryAttention, as GenAI's model builder writes) whose past and present are one buffer
+/// of fixed capacity written in place, each row's positions counted by its attention mask's ones (right padding).
 /// </summary>
 internal sealed partial record DecoderSignature(
     int Layers,
@@ -17,7 +19,8 @@ internal sealed partial record DecoderSignature(
     TensorElementType KvType,
     TensorElementType LogitsType,
     IReadOnlyList<string> PastNames,
-    IReadOnlyList<string> PresentNames)
+    IReadOnlyList<string> PresentNames,
+    bool SharesKvBuffer = false)
 {
     public const string InputIds = "input_ids";
     public const string AttentionMask = "attention_mask";
@@ -27,7 +30,7 @@ internal sealed partial record DecoderSignature(
     [GeneratedRegex(@"^past_key_values\.(\d+)\.(key|value)$")]
     private static partial Regex PastName();
 
-    public static DecoderSignature Read(InferenceSession session, ModelConfig config, string modelPath)
+    public static DecoderSignature Read(InferenceSession session, ModelConfig config, string modelPath, bool sharesKvBuffer)
     {
         var inputs = session.InputMetadata;
         foreach (var required in new[] { InputIds, AttentionMask })
@@ -65,6 +68,7 @@ internal sealed partial record DecoderSignature(
             KvType: key0.ElementDataType,
             LogitsType: logits.ElementDataType,
             PastNames: past,
-            PresentNames: present);
+            PresentNames: present,
+            SharesKvBuffer: sharesKvBuffer);
     }
 }

@@ -73,6 +73,9 @@ internal sealed class AnswerProbes(DecoderSession session, double temperature, l
         int pastLength = chunk.Max(p => p.Past);
         int newLength = chunk.Max(p => p.Fed.Length);
         int total = pastLength + newLength;
+        // A fused graph writes each row's fed tokens right after its own past (its mask's ones count both); an
+        // Optimum-layout graph appends them after the padded past.
+        bool fused = session.Signature.SharesKvBuffer;
         var ids = new long[chunk.Length * newLength];
         var mask = new long[chunk.Length * total];
         var positions = new long[chunk.Length * newLength];
@@ -80,8 +83,12 @@ internal sealed class AnswerProbes(DecoderSession session, double temperature, l
         {
             var (plan, job) = (chunk[i], jobs[chunk[i].Job]);
             var rowMask = mask.AsSpan(i * total, total);
-            for (int t = 0; t < plan.Past; t++) rowMask[t] = t < job.PromptMask.Length ? job.PromptMask[t] : 1;
-            rowMask.Slice(pastLength, plan.Fed.Length).Fill(1);
+            if (fused) rowMask[..(plan.Past + newLength)].Fill(1);
+            else
+            {
+                for (int t = 0; t < plan.Past; t++) rowMask[t] = t < job.PromptMask.Length ? job.PromptMask[t] : 1;
+                rowMask.Slice(pastLength, plan.Fed.Length).Fill(1);
+            }
             int padding = job.PromptMask.Length - job.PromptTokens.Length;
             for (int t = 0; t < newLength; t++)
             {
@@ -93,7 +100,7 @@ internal sealed class AnswerProbes(DecoderSession session, double temperature, l
 
         // Logits only where some row predicts an answer token the rollout did not sample (not at the cue's positions).
         var read = chunk.SelectMany(p => p.RunPositions).Distinct().Order().ToArray();
-        using var past = KvCache.Gather(chunk.Select(p => (jobs[p.Job].Cache, p.Past)).ToList(), pastLength);
+        using var past = KvCache.Gather(chunk.Select(p => (jobs[p.Job].Cache, 0, p.Past)).ToList(), fused ? total : pastLength);
         using var step = session.Run(ids, mask, positions, newLength, past, withHiddenStates: coreShift is { HasCore: true },
             outputPositions: read.Select(p => (long)p).ToArray());
         using var present = step.Present;

@@ -129,7 +129,7 @@ public sealed class StepOutputBuffers : IDisposable
     {
         if (source.GetTensorTypeAndShape().ElementDataType != TensorElementType.Float)
             throw new ArgumentException("device-to-device copies take float32 outputs", nameof(source));
-        var from = Memory.CudaTensorMemory.Address(source);
+        var from = Memory.TensorMemory.Address(source);
         var sourceContext = Cuda.CudaDriver.ContextOf(from);
         long entryBytes = (long)width * sizeof(float);
         for (int i = 0; i < sourceEntries.Length;)

@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Rollout.Interop.Cuda;
@@ -68,8 +66,4 @@ public sealed class CudaTensorMemory(InferenceSession session, int deviceId) : T
         try { work(); }
         finally { CudaDriver.SetCurrentContext(previous); }
     }
-
-    /// <summary>Where a tensor's data starts. The span over device memory only carries the address: never read through it.</summary>
-    internal static unsafe IntPtr Address(OrtValue value) =>
-        (IntPtr)Unsafe.AsPointer(ref MemoryMarshal.GetReference(value.GetTensorMutableRawData()));
 }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -33,6 +35,24 @@ public abstract class TensorMemory
 
     /// <summary>Waits for the copies and zeroing queued so far.</summary>
     public virtual void Complete() { }
+
+    /// <summary>
+    /// A tensor over the first elements of <paramref name="whole"/>'s memory, shaped <paramref name="shape"/> (a
+    /// leading slice: fewer rows of the same row shape); no copy. It does not own the memory: <paramref name="whole"/>
+    /// must outlive it.
+    /// </summary>
+    public static OrtValue Prefix(OrtValue whole, long[] shape)
+    {
+        var info = whole.GetTensorTypeAndShape();
+        long count = shape.Aggregate(1L, (a, d) => a * d);
+        if (count > info.ElementCount) throw new ArgumentException($"a prefix of {count} elements of a tensor of {info.ElementCount}", nameof(shape));
+        long bytes = info.ElementCount == 0 ? 0 : whole.GetTensorMutableRawData().Length / info.ElementCount * count;
+        return OrtValue.CreateTensorValueWithData(whole.GetTensorMemoryInfo(), info.ElementDataType, shape, Address(whole), bytes);
+    }
+
+    /// <summary>Where a tensor's data starts. The span over device memory only carries the address: never read through it.</summary>
+    internal static unsafe IntPtr Address(OrtValue value) =>
+        (IntPtr)Unsafe.AsPointer(ref MemoryMarshal.GetReference(value.GetTensorMutableRawData()));
 
     private sealed class HostTensorMemory : TensorMemory
     {

@@ -33,7 +33,7 @@ public sealed class DeviceKvCacheTests(TinyModel model)
         using var swapped = present.SelectRows([1, 0]);
         using var first = swapped.SelectRows([0]);
         using var second = swapped.SelectRows([1]);
-        using var gathered = KvCache.Gather([(first, 3), (second, 5)], 5);
+        using var gathered = KvCache.Gather([(first, 0, 3), (second, 0, 5)], 5);
         // Row 0 keeps 3 positions (2 masked after them), row 1 all 5; each then feeds one token at its own position.
         using var step = session.Run([7, 8], [1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1], [3, 5], 1, gathered, withHiddenStates: false);
         using var next = step.Present;
