@@ -40,6 +40,40 @@ public class NewModelTests
     }
 
     [Theory]
+    [InlineData(Architecture.Gpt2, 4, true)]
+    [InlineData(Architecture.Llama, 2, false)]
+    [InlineData(Architecture.Qwen2, 2, false)]
+    public void AFusedFolderTellsGenAiThatPastAndPresentShareOneBuffer(Architecture arch, int kvHeads, bool positionIds)
+    {
+        var dir = Path.Combine(RepoPaths.NewTempDir("new-fused"), "m");
+        var config = NewModel.Write(arch, 2, 64, 4, kvHeads, 64, 300, 1, dir, WeightDtype.Float32, maxPositions: 96, graph: DecoderGraphLayout.Fused);
+
+        var genai = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "genai_config.json")))!;
+        Assert.True((bool)genai["search"]!["past_present_share_buffer"]!);
+        Assert.Equal(96, (int)genai["search"]!["max_length"]!);
+        var inputs = genai["model"]!["decoder"]!["inputs"]!.AsObject();
+        Assert.Equal(positionIds, inputs.ContainsKey("position_ids"));
+        Assert.Equal(DecoderGraphLayout.Fused, GenAiConfig.ReadLayout(dir));
+
+        // The names GenAI is told are the graph's, and the cache's length is the shared buffer's.
+        using var session = new InferenceSession(Path.Combine(dir, "onnx", "model.onnx"));
+        Assert.Equal(inputs.Select(kv => (string)kv.Value!).Where(n => !n.Contains("%d")).Order(),
+            session.InputMetadata.Keys.Where(n => !n.StartsWith("past_key_values")).Order());
+        Assert.Equal("max_sequence_length", session.InputMetadata["past_key_values.0.key"].SymbolicDimensions[2]);
+        Assert.Equal(config.Layers, session.OutputMetadata.Keys.Count(n => n.StartsWith("present.") && n.EndsWith(".key")));
+    }
+
+    [Fact]
+    public void AHeadSizeTheFusedGraphCannotRunIsRefusedBeforeAnythingIsWritten()
+    {
+        var dir = Path.Combine(RepoPaths.NewTempDir("new-fused-bad"), "m");
+        var e = Assert.Throws<InputException>(() =>
+            NewModel.Write(Architecture.Llama, 2, 32, 4, 2, 64, 300, 1, dir, WeightDtype.Float32, graph: DecoderGraphLayout.Fused));
+        Assert.Contains("multiple of 16", e.Message);
+        Assert.False(Directory.Exists(dir));
+    }
+
+    [Theory]
     [InlineData(Architecture.Llama, 32, 5, 5, "multiple of heads")]
     [InlineData(Architecture.Llama, 32, 4, 3, "multiple of kv-heads")]
     [InlineData(Architecture.Gpt2, 32, 4, 2, "kv-heads")]

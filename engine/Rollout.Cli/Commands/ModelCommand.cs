@@ -26,20 +26,22 @@ internal static class ModelCommand
         var maxPositions = new Option<int>("--max-positions") { Description = "Context window", DefaultValueFactory = _ => 1024 };
         var seed = new Option<int>("--seed") { Description = "Weight seed", DefaultValueFactory = _ => 0 };
         var dtype = DtypeOption();
+        var graph = GraphOption();
         var output = new Option<string>("--out") { Description = "Output folder (new or empty)", Required = true };
         var command = new Command("new", "A model with seeded random weights and a trained byte-level BPE tokenizer")
-            { arch, layers, hidden, heads, kvHeads, intermediate, vocab, maxPositions, seed, dtype, output };
+            { arch, layers, hidden, heads, kvHeads, intermediate, vocab, maxPositions, seed, dtype, graph, output };
         command.SetAction(parse =>
         {
             Architecture architecture;
             try { architecture = ModelConfig.ParseArchitecture(parse.GetValue(arch)!); }
             catch (FormatException e) { throw new InputException($"--arch: {e.Message}"); }
             int h = parse.GetValue(hidden);
+            var layout = ParseGraph(parse.GetValue(graph)!);
             var config = NewModel.Write(architecture, parse.GetValue(layers), h, parse.GetValue(heads),
                 parse.GetValue(kvHeads) ?? parse.GetValue(heads),
                 parse.GetValue(intermediate) ?? (architecture == Architecture.Gpt2 ? 4 * h : 3 * h),
                 parse.GetValue(vocab), parse.GetValue(seed), parse.GetValue(output)!, ParseDtype(parse.GetValue(dtype)!),
-                parse.GetValue(maxPositions));
+                parse.GetValue(maxPositions), layout);
             parse.InvocationConfiguration.Output.WriteLine($"wrote {config.ModelType} ({config.Layers} layers, hidden {config.Hidden}, vocab {config.VocabSize}) to {parse.GetValue(output)}");
             return 0;
         });
@@ -51,10 +53,12 @@ internal static class ModelCommand
         var from = new Option<string>("--from") { Description = "Hugging Face checkpoint folder (config.json, *.safetensors, tokenizer files)", Required = true };
         var output = new Option<string>("--out") { Description = "Output folder (new or empty)", Required = true };
         var dtype = DtypeOption();
-        var command = new Command("convert", "Convert a Hugging Face safetensors checkpoint to the ONNX layout") { from, output, dtype };
+        var graph = GraphOption();
+        var command = new Command("convert", "Convert a Hugging Face safetensors checkpoint to the ONNX layout") { from, output, dtype, graph };
         command.SetAction(parse =>
         {
-            var config = ModelConverter.Convert(parse.GetValue(from)!, parse.GetValue(output)!, ParseDtype(parse.GetValue(dtype)!));
+            var layout = ParseGraph(parse.GetValue(graph)!);
+            var config = ModelConverter.Convert(parse.GetValue(from)!, parse.GetValue(output)!, ParseDtype(parse.GetValue(dtype)!), graph: layout);
             parse.InvocationConfiguration.Output.WriteLine($"converted {config.ModelType} ({config.Layers} layers, hidden {config.Hidden}, vocab {config.VocabSize}) to {parse.GetValue(output)}");
             return 0;
         });
@@ -97,6 +101,19 @@ internal static class ModelCommand
     }
 
     private static Option<string> DtypeOption() => new("--dtype") { Description = "fp32 | fp16 (weights on disk)", DefaultValueFactory = _ => "fp32" };
+
+    private static Option<string> GraphOption() => new("--graph")
+    {
+        Description = "optimum | fused: Optimum's merged decoder in standard operators, or ONNX Runtime GenAI's layout (GroupQueryAttention over a shared KV buffer)",
+        DefaultValueFactory = _ => "optimum",
+    };
+
+    private static DecoderGraphLayout ParseGraph(string text) => text switch
+    {
+        "optimum" => DecoderGraphLayout.Optimum,
+        "fused" => DecoderGraphLayout.Fused,
+        _ => throw new InputException($"--graph: '{text}' is not a graph layout (optimum, fused)"),
+    };
 
     private static WeightDtype ParseDtype(string text) => text switch
     {

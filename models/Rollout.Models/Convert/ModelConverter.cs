@@ -17,7 +17,7 @@ public static class ModelConverter
         ["tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "special_tokens_map.json", "added_tokens.json"];
 
     public static ModelConfig Convert(string sourceDir, string outDir, WeightDtype dtype,
-        long externalDataThreshold = DecoderExportOptions.DefaultExternalDataThreshold)
+        long externalDataThreshold = DecoderExportOptions.DefaultExternalDataThreshold, DecoderGraphLayout graph = DecoderGraphLayout.Optimum)
     {
         if (Path.GetFullPath(sourceDir) == Path.GetFullPath(outDir))
             throw new InputException($"{outDir}: output folder must differ from the checkpoint folder");
@@ -26,6 +26,8 @@ public static class ModelConverter
         if (!File.Exists(Path.Combine(sourceDir, "tokenizer.json")))
             throw new InputException($"{sourceDir}: tokenizer.json not found");
         var config = weights.Config;
+        var options = new DecoderExportOptions { Dtype = dtype, ExternalDataThreshold = externalDataThreshold, Graph = graph };
+        if (DecoderGraphWriter.Unsupported(config, options) is string problem) throw new InputException($"{sourceDir}: {problem}");
 
         var generationPath = Path.Combine(sourceDir, "generation_config.json");
         JsonObject? generation = null;
@@ -42,9 +44,7 @@ public static class ModelConverter
             if (File.Exists(source)) File.Copy(source, Path.Combine(outDir, name), overwrite: true);
         }
         if (generation != null) File.Copy(generationPath, Path.Combine(outDir, "generation_config.json"), overwrite: true);
-        ModelFolderWriter.Write(weights, outDir,
-            new DecoderExportOptions { Dtype = dtype, ExternalDataThreshold = externalDataThreshold },
-            pad, generation == null ? ModelFolderWriter.GenerationConfig(config, pad) : null);
+        ModelFolderWriter.Write(weights, outDir, options, pad, generation == null ? ModelFolderWriter.GenerationConfig(config, pad) : null);
         return config;
     }
 

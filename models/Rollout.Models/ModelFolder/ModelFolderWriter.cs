@@ -24,7 +24,7 @@ public static class ModelFolderWriter
         Directory.CreateDirectory(Path.Combine(outDir, "onnx"));
         config.Save(Path.Combine(outDir, "config.json"));
         if (generationConfig != null) WriteJson(Path.Combine(outDir, "generation_config.json"), generationConfig);
-        WriteJson(Path.Combine(outDir, "genai_config.json"), GenAiConfig.Build(config, OnnxFile, options.PositionIdsInput, padTokenId));
+        WriteJson(Path.Combine(outDir, GenAiConfig.FileName), GenAiConfig.Build(config, OnnxFile, options, padTokenId));
         DecoderGraphWriter.Write(weights, Path.Combine(outDir, OnnxFile), options);
     }
 

@@ -14,7 +14,7 @@ namespace Rollout.Models.ModelFolder;
 public static class NewModel
 {
     public static ModelConfig Write(Architecture arch, int layers, int hidden, int heads, int kvHeads, int intermediate,
-        int vocab, int seed, string outDir, WeightDtype dtype, int maxPositions = 1024)
+        int vocab, int seed, string outDir, WeightDtype dtype, int maxPositions = 1024, DecoderGraphLayout graph = DecoderGraphLayout.Optimum)
     {
         Check(layers >= 1, $"layers must be at least 1 (got {layers})");
         Check(hidden >= 1 && heads >= 1 && hidden % heads == 0, $"hidden ({hidden}) must be a positive multiple of heads ({heads})");
@@ -24,11 +24,8 @@ public static class NewModel
         Check(intermediate >= 1, $"intermediate must be at least 1 (got {intermediate})");
         Check(maxPositions >= 1, $"max positions must be at least 1 (got {maxPositions})");
         TokenizerFilesWriter.CheckVocabSize(vocab);
-        OutputFolder.CreateEmpty(outDir);
-        var tokenizer = TokenizerFilesWriter.WriteTrained(outDir, vocab);
-        Check(tokenizer.VocabSize <= vocab, $"vocab ({vocab}) is smaller than the tokenizer's {tokenizer.VocabSize} tokens");
-        int eot = tokenizer.EndOfTextId;
-        var config = new ModelConfig
+        var options = new DecoderExportOptions { Dtype = dtype, Graph = graph };
+        var shape = new ModelConfig
         {
             Architecture = arch, Layers = layers, Hidden = hidden, Heads = heads, KvHeads = kvHeads,
             Intermediate = intermediate, VocabSize = vocab, MaxPositions = maxPositions,
@@ -36,10 +33,16 @@ public static class NewModel
             // Qwen2's published theta; small Qwen2 models tie their head to the embedding, Llama does not.
             RopeTheta = arch == Architecture.Qwen2 ? 1_000_000 : 10_000,
             TieWordEmbeddings = arch != Architecture.Llama,
-            BosTokenId = eot, EosTokenIds = [eot],
         };
+        // Before anything is written, so a refused shape leaves no half folder.
+        if (DecoderGraphWriter.Unsupported(shape, options) is string problem) Check(false, problem);
+        OutputFolder.CreateEmpty(outDir);
+        var tokenizer = TokenizerFilesWriter.WriteTrained(outDir, vocab);
+        Check(tokenizer.VocabSize <= vocab, $"vocab ({vocab}) is smaller than the tokenizer's {tokenizer.VocabSize} tokens");
+        int eot = tokenizer.EndOfTextId;
+        var config = shape with { BosTokenId = eot, EosTokenIds = [eot] };
         var weights = RandomWeights.Create(config, seed);
-        ModelFolderWriter.Write(weights, outDir, new DecoderExportOptions { Dtype = dtype }, eot, ModelFolderWriter.GenerationConfig(config, eot));
+        ModelFolderWriter.Write(weights, outDir, options, eot, ModelFolderWriter.GenerationConfig(config, eot));
         return config;
     }
 

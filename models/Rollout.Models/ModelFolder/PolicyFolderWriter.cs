@@ -21,6 +21,7 @@ public static class PolicyFolderWriter
 
     /// <param name="weights">Tensors of the source model's shapes; the source's config.json describes them, except that a
     /// tied head may have come untied (a head core baked into the head alone): then config.json says so.</param>
+    /// <param name="options">Dtype and external data of the graph; its layout is always the source's, whose genai_config.json is copied.</param>
     public static void Write(ModelWeights weights, string sourceDir, string outDir, DecoderExportOptions? options = null)
     {
         var source = Engine.Model.ModelFolder.Open(sourceDir);
@@ -31,7 +32,8 @@ public static class PolicyFolderWriter
             throw new InputException($"{sourceDir}: the weights do not fit this model ({problem})");
         OutputFolder.CreateEmpty(outDir);
         var policy = new ModelWeights(config, weights.Tensors);
-        ModelFolderWriter.Write(policy, outDir, options ?? new DecoderExportOptions(), (int)source.PadTokenId, generationConfig: null);
+        var layout = GenAiConfig.ReadLayout(sourceDir);
+        ModelFolderWriter.Write(policy, outDir, (options ?? new DecoderExportOptions()) with { Graph = layout }, (int)source.PadTokenId, generationConfig: null);
         foreach (var file in CopiedFiles.Where(f => !(untied && f == "config.json")))
         {
             var from = Path.Combine(sourceDir, file);

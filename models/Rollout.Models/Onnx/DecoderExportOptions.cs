@@ -8,9 +8,12 @@ public sealed record DecoderExportOptions
 
     public WeightDtype Dtype { get; init; } = WeightDtype.Float32;
 
+    public DecoderGraphLayout Graph { get; init; } = DecoderGraphLayout.Optimum;
+
     /// <summary>
     /// False omits the position_ids input, as older GPT-2 exports do; positions then come from
     /// the attention mask (cumulative sum − 1, padding at 1), as Hugging Face computes them.
+    /// The fused layout ignores it: GroupQueryAttention derives rotary positions itself, and fused GPT-2 always reads position_ids.
     /// </summary>
     public bool PositionIdsInput { get; init; } = true;
 

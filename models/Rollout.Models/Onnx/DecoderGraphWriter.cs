@@ -1,241 +1,50 @@
 using Onnx;
+using Rollout.Engine;
 using Rollout.Engine.Model;
 using Rollout.Models.Weights;
-using static Rollout.Models.Onnx.GraphBuilder;
-using static Rollout.Models.Weights.CheckpointLayout;
-using DataType = Onnx.TensorProto.Types.DataType;
 
 namespace Rollout.Models.Onnx;
 
 /// <summary>
-/// Writes a decoder as one ONNX graph with Optimum's merged-decoder-with-past interface, in
-/// standard opset-17 operators only, so ONNX Runtime, ONNX Runtime GenAI and transformers.js all
-/// run it. Inputs: <c>input_ids</c> [batch, seq], <c>attention_mask</c> [batch, past+seq],
-/// <c>position_ids</c> [batch, seq] (optional), <c>past_key_values.{i}.key|value</c>
-/// [batch, kv_heads, past, head_dim]. Outputs: <c>logits</c> [batch, seq, vocab] and
-/// <c>present.{i}.key|value</c> [batch, kv_heads, past+seq, head_dim].
+/// Writes a decoder as one ONNX graph in the layout <see cref="DecoderExportOptions.Graph"/> names:
+/// Optimum's merged decoder with past (<see cref="OptimumDecoderGraph"/>) or ONNX Runtime GenAI's
+/// fused layout with a shared KV buffer (<see cref="FusedDecoderGraph"/>). Both name their inputs and outputs alike.
 /// </summary>
 public static class DecoderGraphWriter
 {
     public const int Opset = 17;
 
-    /// <summary>The graph value holding the final-norm output (the head's input), for callers that add it as an output.</summary>
+    /// <summary>The graph value holding the final-norm output (the head's input): a graph output of the fused layout; callers add it to the optimum one.</summary>
     public const string FinalHiddenName = "last_hidden_state";
-
-    /// <summary>Masked attention scores: large and finite, so a row with every key masked gives a uniform softmax, not NaN.</summary>
-    private const float MaskedScore = -1e9f;
-
-    private const string Batch = "batch_size", Seq = "sequence_length", Past = "past_sequence_length",
-        Total = "past_sequence_length + sequence_length";
 
     public static string PastKey(int layer) => $"past_key_values.{layer}.key";
     public static string PastValue(int layer) => $"past_key_values.{layer}.value";
     public static string PresentKey(int layer) => $"present.{layer}.key";
     public static string PresentValue(int layer) => $"present.{layer}.value";
 
+    /// <summary>Whether the written graph has a position_ids input: fused graphs only for GPT-2's learned positions (GroupQueryAttention derives rotary positions itself).</summary>
+    public static bool HasPositionIds(ModelConfig c, DecoderExportOptions options) =>
+        options.Graph == DecoderGraphLayout.Fused ? c.Architecture == Architecture.Gpt2 : options.PositionIdsInput;
+
+    /// <summary>Why <paramref name="c"/> cannot be written in the layout of <paramref name="options"/>, or null.</summary>
+    public static string? Unsupported(ModelConfig c, DecoderExportOptions options) =>
+        options.Graph == DecoderGraphLayout.Fused ? FusedDecoderGraph.Unsupported(c) : null;
+
     /// <summary>Writes <paramref name="onnxPath"/> (and <c>onnxPath.data</c> when the weights go external).</summary>
     public static void Write(ModelWeights weights, string onnxPath, DecoderExportOptions? options = null)
     {
         options ??= new DecoderExportOptions();
-        var c = weights.Config;
+        if (Unsupported(weights.Config, options) is string problem) throw new InputException(problem);
         var g = new GraphBuilder(options.Dtype);
-
-        g.Input("input_ids", DataType.Int64, Batch, Seq);
-        g.Input("attention_mask", DataType.Int64, Batch, Total);
-        if (options.PositionIdsInput) g.Input("position_ids", DataType.Int64, Batch, Seq);
-        for (int i = 0; i < c.Layers; i++)
-        {
-            g.Input(PastKey(i), DataType.Float, Batch, c.KvHeads, Past, c.HeadDim);
-            g.Input(PastValue(i), DataType.Float, Batch, c.KvHeads, Past, c.HeadDim);
-        }
-
-        string allowed = BuildMask(g, options.PositionIdsInput, out var positions);
-        var ctx = new Context(g, weights, allowed, c.Architecture == Architecture.Gpt2 ? null : BuildRotary(g, c, positions));
-        string x = g.Op("Gather", [W(ctx, EmbeddingName(c)), "input_ids"]);
-        if (c.Architecture == Architecture.Gpt2)
-            x = g.Op("Add", [x, g.Op("Gather", [W(ctx, Gpt2Positions), positions])]);
-
-        for (int i = 0; i < c.Layers; i++)
-            x = c.Architecture == Architecture.Gpt2 ? Gpt2Block(ctx, i, x) : LlamaLayer(ctx, i, x);
-
-        string hidden = c.Architecture == Architecture.Gpt2
-            ? g.Op("LayerNormalization", [x, W(ctx, "transformer.ln_f.weight"), W(ctx, "transformer.ln_f.bias")], FinalHiddenName,
-                IntAttr("axis", -1), FloatAttr("epsilon", (float)c.NormEpsilon))
-            : RmsNorm(ctx, x, "model.norm.weight", FinalHiddenName);
-        string head = g.Op("Transpose", [W(ctx, OutputHeadName(c))], null, IntsAttr("perm", 1, 0));
-        g.Op("MatMul", [hidden, head], "logits");
-
-        g.Output("logits", DataType.Float, Batch, Seq, c.VocabSize);
-        for (int i = 0; i < c.Layers; i++)
-        {
-            g.Output(PresentKey(i), DataType.Float, Batch, c.KvHeads, Total, c.HeadDim);
-            g.Output(PresentValue(i), DataType.Float, Batch, c.KvHeads, Total, c.HeadDim);
-        }
-
-        var model = new ModelProto
-        {
-            IrVersion = 8,
-            ProducerName = "rollout",
-            Graph = g.Graph,
-        };
+        var w = new GraphWeights(g, weights);
+        var model = new ModelProto { IrVersion = 8, ProducerName = "rollout", Graph = g.Graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+        if (options.Graph == DecoderGraphLayout.Fused)
+        {
+            FusedDecoderGraph.Build(g, w);
+            model.OpsetImport.Add(new OperatorSetIdProto { Domain = GraphBuilder.MicrosoftDomain, Version = 1 });
+        }
+        else OptimumDecoderGraph.Build(g, w, options.PositionIdsInput);
         OnnxFileWriter.Write(model, g.Weights, options.Dtype == WeightDtype.Float16, onnxPath, options.ExternalDataThreshold);
-    }
-
-    /// <summary>What every layer reads: the builder, the weights, the attention mask and, for Llama and Qwen2, the rotary cos/sin.</summary>
-    private sealed record Context(GraphBuilder G, ModelWeights Weights, string Allowed, (string Cos, string Sin)? Rotary)
-    {
-        /// <summary>Checkpoint name → graph value of the initializers added so far.</summary>
-        public Dictionary<string, string> Loaded { get; } = [];
-    }
-
-    /// <summary>Each checkpoint tensor becomes one initializer, however often the graph reads it (tied heads share the embedding).</summary>
-    private static string W(Context ctx, string name)
-    {
-        if (ctx.Loaded.TryGetValue(name, out var value)) return value;
-        var t = ctx.Weights[name];
-        return ctx.Loaded[name] = ctx.G.Weight(name, t.Shape, t.Data);
-    }
-
-    /// <summary>
-    /// Boolean [batch, 1, seq, total]: query i (absolute index past+i) may see key j iff j ≤ past+i
-    /// and attention_mask[b, j] = 1. Also yields the positions [batch, seq], from the input or the mask.
-    /// </summary>
-    private static string BuildMask(GraphBuilder g, bool positionIdsInput, out string positions)
-    {
-        string total = g.Op("Shape", ["attention_mask"], null, IntAttr("start", 1), IntAttr("end", 2));
-        string seq = g.Op("Shape", ["input_ids"], null, IntAttr("start", 1), IntAttr("end", 2));
-        string past = g.Op("Sub", [total, seq]);
-        string totalScalar = g.Op("Squeeze", [total, g.Int64s(0)]);
-        string pastScalar = g.Op("Squeeze", [past, g.Int64s(0)]);
-        string keyIndex = g.Op("Range", [g.Int64Scalar(0), totalScalar, g.Int64Scalar(1)]);
-        string queryIndex = g.Op("Range", [pastScalar, totalScalar, g.Int64Scalar(1)]);
-        string causal = g.Op("LessOrEqual", [g.Op("Unsqueeze", [keyIndex, g.Int64s(0)]), g.Op("Unsqueeze", [queryIndex, g.Int64s(1)])]);
-        string present = g.Op("Cast", ["attention_mask"], null, IntAttr("to", (int)DataType.Bool));
-        string allowed = g.Op("And", [causal, g.Op("Unsqueeze", [present, g.Int64s(1, 2)])]);
-
-        if (positionIdsInput) positions = "position_ids";
-        else
-        {
-            // HF: position_ids = cumsum(mask) - 1, set to 1 where masked, last seq columns.
-            string cumsum = g.Op("Sub", [g.Op("CumSum", ["attention_mask", g.Int64Scalar(1)]), g.Int64s(1)]);
-            string filled = g.Op("Where", [present, cumsum, g.Int64s(1)]);
-            positions = g.Op("Slice", [filled, past, total, g.Int64s(1)]);
-        }
-        return allowed;
-    }
-
-    /// <summary>cos and sin [batch, 1, seq, head_dim] of HF's rotary embedding: angle = position · θ^(−2e/head_dim), halves repeated.</summary>
-    private static (string, string) BuildRotary(GraphBuilder g, ModelConfig c, string positions)
-    {
-        int half = c.HeadDim / 2;
-        var invFreq = Enumerable.Range(0, half).Select(e => (float)(1.0 / Math.Pow(c.RopeTheta, 2.0 * e / c.HeadDim))).ToArray();
-        string pos = g.Op("Unsqueeze", [g.Op("Cast", [positions], null, IntAttr("to", (int)DataType.Float)), g.Int64s(2)]);
-        string freqs = g.Op("Mul", [pos, g.Floats(invFreq)]);
-        string angles = g.Op("Concat", [freqs, freqs], null, IntAttr("axis", -1));
-        return (g.Op("Unsqueeze", [g.Op("Cos", [angles]), g.Int64s(1)]),
-                g.Op("Unsqueeze", [g.Op("Sin", [angles]), g.Int64s(1)]));
-    }
-
-    private static string Gpt2Block(Context ctx, int layer, string x)
-    {
-        var g = ctx.G;
-        var c = ctx.Weights.Config;
-        var p = CheckpointLayout.Gpt2Block(layer);
-        int d = c.Hidden;
-        string LayerNorm(string input, string name) => g.Op("LayerNormalization", [input, W(ctx, p + name + ".weight"), W(ctx, p + name + ".bias")],
-            null, IntAttr("axis", -1), FloatAttr("epsilon", (float)c.NormEpsilon));
-        string Conv1D(string input, string name) => g.Op("Add", [g.Op("MatMul", [input, W(ctx, p + name + ".weight")]), W(ctx, p + name + ".bias")]);
-
-        string qkv = Conv1D(LayerNorm(x, "ln_1"), "attn.c_attn");
-        var parts = g.OpMulti("Split", [qkv, g.Int64s(d, d, d)], [$"l{layer}_q", $"l{layer}_k", $"l{layer}_v"], IntAttr("axis", -1));
-        string attn = Attention(ctx, layer, parts[0], parts[1], parts[2]);
-        x = g.Op("Add", [x, Conv1D(attn, "attn.c_proj")]);
-
-        string f = Conv1D(LayerNorm(x, "ln_2"), "mlp.c_fc");
-        return g.Op("Add", [x, Conv1D(GeluTanh(g, f), "mlp.c_proj")]);
-    }
-
-    private static string LlamaLayer(Context ctx, int layer, string x)
-    {
-        var g = ctx.G;
-        var c = ctx.Weights.Config;
-        var p = CheckpointLayout.LlamaLayer(layer);
-        string Linear(string input, string name, bool bias = false)
-        {
-            string y = g.Op("MatMul", [input, g.Op("Transpose", [W(ctx, p + name + ".weight")], null, IntsAttr("perm", 1, 0))]);
-            return bias ? g.Op("Add", [y, W(ctx, p + name + ".bias")]) : y;
-        }
-
-        string h = RmsNorm(ctx, x, p + "input_layernorm.weight");
-        string q = Linear(h, "self_attn.q_proj", c.AttentionBias);
-        string k = Linear(h, "self_attn.k_proj", c.AttentionBias);
-        string v = Linear(h, "self_attn.v_proj", c.AttentionBias);
-        x = g.Op("Add", [x, Linear(Attention(ctx, layer, q, k, v), "self_attn.o_proj")]);
-
-        h = RmsNorm(ctx, x, p + "post_attention_layernorm.weight");
-        string gate = Linear(h, "mlp.gate_proj");
-        string silu = g.Op("Mul", [gate, g.Op("Sigmoid", [gate])]);
-        return g.Op("Add", [x, Linear(g.Op("Mul", [silu, Linear(h, "mlp.up_proj")]), "mlp.down_proj")]);
-    }
-
-    /// <summary>
-    /// Multi-head attention over the cache: q [b, s, heads·hd], k and v [b, s, kv·hd] → [b, s, heads·hd].
-    /// Appends k, v to the past to form the present outputs; kv heads are repeated for grouped-query attention.
-    /// </summary>
-    private static string Attention(Context ctx, int layer, string q, string k, string v)
-    {
-        var g = ctx.G;
-        var c = ctx.Weights.Config;
-        int hd = c.HeadDim;
-        string Heads(string t, int n) => g.Op("Transpose", [g.Op("Reshape", [t, g.Int64s(0, 0, n, hd)])], null, IntsAttr("perm", 0, 2, 1, 3));
-        q = Heads(q, c.Heads);
-        k = Heads(k, c.KvHeads);
-        v = Heads(v, c.KvHeads);
-        if (ctx.Rotary is var (cos, sin))
-        {
-            q = Rotate(g, q, cos, sin, hd);
-            k = Rotate(g, k, cos, sin, hd);
-        }
-        k = g.Op("Concat", [PastKey(layer), k], PresentKey(layer), IntAttr("axis", 2));
-        v = g.Op("Concat", [PastValue(layer), v], PresentValue(layer), IntAttr("axis", 2));
-        int group = c.Heads / c.KvHeads;
-        if (group > 1)
-        {
-            string Repeat(string t) => g.Op("Reshape", [g.Op("Expand", [g.Op("Unsqueeze", [t, g.Int64s(2)]), g.Int64s(1, 1, group, 1, 1)]),
-                g.Int64s(0, c.Heads, -1, hd)]);
-            k = Repeat(k);
-            v = Repeat(v);
-        }
-        string scores = g.Op("Mul", [g.Op("MatMul", [q, g.Op("Transpose", [k], null, IntsAttr("perm", 0, 1, 3, 2))]), g.Float((float)(1 / Math.Sqrt(hd)))]);
-        string masked = g.Op("Where", [ctx.Allowed, scores, g.Float(MaskedScore)]);
-        string probs = g.Op("Softmax", [masked], null, IntAttr("axis", -1));
-        string output = g.Op("Transpose", [g.Op("MatMul", [probs, v])], null, IntsAttr("perm", 0, 2, 1, 3));
-        return g.Op("Reshape", [output, g.Int64s(0, 0, c.Heads * hd)]);
-    }
-
-    /// <summary>HF rotary: x·cos + rotate_half(x)·sin, rotate_half(x) = [−x₂, x₁] over the two halves of head_dim.</summary>
-    private static string Rotate(GraphBuilder g, string x, string cos, string sin, int headDim)
-    {
-        var halves = g.OpMulti("Split", [x, g.Int64s(headDim / 2, headDim / 2)], [x + "_h1", x + "_h2"], IntAttr("axis", -1));
-        string rotated = g.Op("Concat", [g.Op("Neg", [halves[1]]), halves[0]], null, IntAttr("axis", -1));
-        return g.Op("Add", [g.Op("Mul", [x, cos]), g.Op("Mul", [rotated, sin])]);
-    }
-
-    private static string RmsNorm(Context ctx, string x, string weight, string? output = null)
-    {
-        var g = ctx.G;
-        string meanSquare = g.Op("ReduceMean", [g.Op("Mul", [x, x])], null, IntsAttr("axes", -1), IntAttr("keepdims", 1));
-        string inv = g.Op("Reciprocal", [g.Op("Sqrt", [g.Op("Add", [meanSquare, g.Float((float)ctx.Weights.Config.NormEpsilon)])])]);
-        return g.Op("Mul", [g.Op("Mul", [x, inv]), W(ctx, weight)], output);
-    }
-
-    /// <summary>gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).</summary>
-    private static string GeluTanh(GraphBuilder g, string x)
-    {
-        string cube = g.Op("Mul", [x, g.Op("Mul", [x, x])]);
-        string inner = g.Op("Mul", [g.Op("Add", [x, g.Op("Mul", [cube, g.Float(0.044715f)])]), g.Float((float)Math.Sqrt(2 / Math.PI))]);
-        string tanh = g.Op("Tanh", [inner]);
-        return g.Op("Mul", [g.Op("Mul", [x, g.Float(0.5f)]), g.Op("Add", [tanh, g.Float(1f)])]);
     }
 }

@@ -20,9 +20,18 @@ internal sealed class GraphBuilder(WeightDtype dtype)
     public string Op(string opType, string[] inputs, string? output = null, params AttributeProto[] attributes) =>
         OpMulti(opType, inputs, [output ?? $"{opType}_{_counter}"], attributes)[0];
 
-    public string[] OpMulti(string opType, string[] inputs, string[] outputs, params AttributeProto[] attributes)
+    public string[] OpMulti(string opType, string[] inputs, string[] outputs, params AttributeProto[] attributes) =>
+        Add("", opType, inputs, outputs, attributes);
+
+    /// <summary>Adds a node of ONNX Runtime's contrib domain; an empty name is an omitted optional input or output.</summary>
+    public string[] MicrosoftOp(string opType, string[] inputs, string[] outputs, params AttributeProto[] attributes) =>
+        Add(MicrosoftDomain, opType, inputs, outputs, attributes);
+
+    public const string MicrosoftDomain = "com.microsoft";
+
+    private string[] Add(string domain, string opType, string[] inputs, string[] outputs, AttributeProto[] attributes)
     {
-        var node = new NodeProto { OpType = opType, Name = $"{opType}_node_{_counter++}" };
+        var node = new NodeProto { OpType = opType, Domain = domain, Name = $"{opType}_node_{_counter++}" };
         node.Input.AddRange(inputs);
         node.Output.AddRange(outputs);
         node.Attribute.AddRange(attributes);
@@ -50,6 +59,15 @@ internal sealed class GraphBuilder(WeightDtype dtype)
 
     public string Floats(float[] values) => Constant("f32v", DataType.Float, [values.Length],
         MemoryMarshal.AsBytes(values.AsSpan()).ToArray(), string.Join("_", values.Select(v => v.ToString("R"))));
+
+    /// <summary>A float32 table under <paramref name="name"/>, kept float32 whatever the weight dtype; not deduplicated.</summary>
+    public string FloatTable(string name, float[] data, int rows, int cols)
+    {
+        var tensor = new TensorProto { Name = name, DataType = (int)DataType.Float, RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(data.AsSpan())) };
+        tensor.Dims.AddRange([rows, cols]);
+        Graph.Initializer.Add(tensor);
+        return name;
+    }
 
     /// <summary>Small constants are initializers, deduplicated by value; a null shape means [1].</summary>
     private string Constant(string prefix, DataType type, long[]? shape, byte[] bytes, string key)

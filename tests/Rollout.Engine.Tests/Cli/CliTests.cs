@@ -261,6 +261,30 @@ public sealed class CliTests(EngineModels models) : IDisposable
         AssertOneLineError(err, "mamba");
     }
 
+    [Fact]
+    public void Model_new_with_the_fused_graph_writes_a_folder_whose_genai_config_shares_the_kv_buffer()
+    {
+        var folder = Path.Combine(_dir, "fused");
+        var (code, _, err) = Run("model", "new", "--arch", "qwen2", "--hidden", "64", "--heads", "4", "--kv-heads", "2", "--graph", "fused", "--out", folder);
+        Assert.True(code == 0, err);
+        var search = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "genai_config.json"))).RootElement.GetProperty("search");
+        Assert.True(search.GetProperty("past_present_share_buffer").GetBoolean());
+    }
+
+    [Theory]
+    [InlineData("new")]
+    [InlineData("convert")]
+    public void Model_new_and_convert_refuse_an_unknown_graph_layout(string verb)
+    {
+        var output = Path.Combine(_dir, "g");
+        var (code, _, err) = verb == "new"
+            ? Run("model", "new", "--arch", "llama", "--graph", "bogus", "--out", output)
+            : Run("model", "convert", "--from", models.Dir("llama"), "--graph", "bogus", "--out", output);
+        Assert.Equal(2, code);
+        AssertOneLineError(err, "--graph", "bogus");
+        Assert.False(Directory.Exists(output));
+    }
+
     [Theory]
     [InlineData("--style", "chatty")]
     [InlineData("--redundant-share", "1.5")]

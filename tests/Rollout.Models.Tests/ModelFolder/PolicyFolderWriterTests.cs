@@ -31,6 +31,21 @@ public class PolicyFolderWriterTests
     }
 
     [Fact]
+    public void APolicyOfAFusedFolderIsAFusedGraph()
+    {
+        var root = RepoPaths.NewTempDir("policy-folder-fused");
+        string source = Path.Combine(root, "source"), policy = Path.Combine(root, "policy");
+        var config = NewModel.Write(Architecture.Llama, 2, 64, 4, 2, 64, 300, seed: 1, source, WeightDtype.Float32, graph: DecoderGraphLayout.Fused);
+
+        PolicyFolderWriter.Write(RandomWeights.Create(config, seed: 2), source, policy);
+
+        // The copied genai_config.json says the buffer is shared: the graph must be the one that shares it.
+        Assert.Equal(DecoderGraphLayout.Fused, GenAiConfig.ReadLayout(policy));
+        var model = global::Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(policy, ModelFolderWriter.OnnxFile)));
+        Assert.Equal(config.Layers, model.Graph.Node.Count(n => n.OpType == "GroupQueryAttention"));
+    }
+
+    [Fact]
     public void WeightsOfAnotherShapeAreRefused()
     {
         var root = RepoPaths.NewTempDir("policy-folder-shape");

@@ -34,5 +34,15 @@ internal static class TinyModels
         _ => throw new ArgumentException(name),
     };
 
+    /// <summary>
+    /// The family <paramref name="name"/> in a shape ONNX Runtime's GroupQueryAttention accepts: its rotary
+    /// caches need a head size that is a multiple of 16, so Llama and Qwen2 get twice the hidden size (head size 16).
+    /// </summary>
+    public static ModelConfig ForFusedGraph(string name)
+    {
+        var c = ByName(name);
+        return c.Architecture == Architecture.Gpt2 ? c : c with { Hidden = 2 * c.Hidden, Intermediate = 2 * c.Intermediate };
+    }
+
     public static readonly TheoryData<string> Names = ["gpt2", "llama", "qwen2"];
 }

@@ -1,0 +1,58 @@
+using Rollout.Engine.Model;
+using static Rollout.Models.Onnx.GraphBuilder;
+using static Rollout.Models.Weights.CheckpointLayout;
+
+namespace Rollout.Models.Onnx;
+
+/// <summary>The pieces both decoder layouts build the same way: embedding, projections, MLP activations and the output head.</summary>
+internal static class DecoderBlocks
+{
+    /// <summary>Token embedding of input_ids, plus GPT-2's learned position embedding at <paramref name="positions"/>.</summary>
+    public static string Embed(GraphBuilder g, GraphWeights w, string positions)
+    {
+        string x = g.Op("Gather", [w[EmbeddingName(w.Config)], "input_ids"]);
+        return w.Config.Architecture == Architecture.Gpt2 ? g.Op("Add", [x, g.Op("Gather", [w[Gpt2Positions], positions])]) : x;
+    }
+
+    /// <summary>nn.Linear, weight [out, in]: x Wᵀ (+ b).</summary>
+    public static string Linear(GraphBuilder g, GraphWeights w, string input, string name, bool bias = false)
+    {
+        string y = g.Op("MatMul", [input, g.Op("Transpose", [w[name + ".weight"]], null, IntsAttr("perm", 1, 0))]);
+        return bias ? g.Op("Add", [y, w[name + ".bias"]]) : y;
+    }
+
+    /// <summary>GPT-2 Conv1D, weight [in, out]: x W (+ b).</summary>
+    public static string Conv1D(GraphBuilder g, GraphWeights w, string input, string name, bool bias = true)
+    {
+        string y = g.Op("MatMul", [input, w[name + ".weight"]]);
+        return bias ? g.Op("Add", [y, w[name + ".bias"]]) : y;
+    }
+
+    /// <summary>Llama's MLP: down(silu(gate(h)) · up(h)).</summary>
+    public static string SwiGlu(GraphBuilder g, GraphWeights w, string h, string prefix)
+    {
+        string gate = Linear(g, w, h, prefix + "mlp.gate_proj");
+        string silu = g.Op("Mul", [gate, g.Op("Sigmoid", [gate])]);
+        return Linear(g, w, g.Op("Mul", [silu, Linear(g, w, h, prefix + "mlp.up_proj")]), prefix + "mlp.down_proj");
+    }
+
+    /// <summary>gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).</summary>
+    public static string GeluTanh(GraphBuilder g, string x)
+    {
+        string cube = g.Op("Mul", [x, g.Op("Mul", [x, x])]);
+        string inner = g.Op("Mul", [g.Op("Add", [x, g.Op("Mul", [cube, g.Float(0.044715f)])]), g.Float((float)Math.Sqrt(2 / Math.PI))]);
+        string tanh = g.Op("Tanh", [inner]);
+        return g.Op("Mul", [g.Op("Mul", [x, g.Float(0.5f)]), g.Op("Add", [tanh, g.Float(1f)])]);
+    }
+
+    /// <summary>Rotary frequencies θ^(−2e/head_dim), e = 0 … head_dim/2 − 1: Hugging Face's, which pairs element e with e + head_dim/2.</summary>
+    public static double[] InverseFrequencies(ModelConfig c) =>
+        Enumerable.Range(0, c.HeadDim / 2).Select(e => 1.0 / Math.Pow(c.RopeTheta, 2.0 * e / c.HeadDim)).ToArray();
+
+    /// <summary>The output head on the final hidden state: the logits output.</summary>
+    public static void Head(GraphBuilder g, GraphWeights w, string hidden)
+    {
+        string head = g.Op("Transpose", [w[OutputHeadName(w.Config)]], null, IntsAttr("perm", 1, 0));
+        g.Op("MatMul", [hidden, head], "logits");
+    }
+}
