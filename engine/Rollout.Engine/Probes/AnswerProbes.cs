@@ -70,12 +70,18 @@ internal sealed class AnswerProbes(DecoderSession session, double temperature, l
 
     private void RunChunk(IReadOnlyList<ProbeJob> jobs, ProbePlan[] chunk, Dictionary<ProbePlan, double> values)
     {
+        var logProbs = chunk.Select(p => new double[p.RunPositions.Length]).ToArray();
+        if (session.Signature.SharesKvBuffer) RunFused(jobs, chunk, logProbs);
+        else RunPadded(jobs, chunk, logProbs);
+        for (int i = 0; i < chunk.Length; i++) values[chunk[i]] = chunk[i].J(jobs[chunk[i].Job], logProbs[i]);
+    }
+
+    /// <summary>An Optimum-layout graph: every row's fed tokens in one run, after the padded past.</summary>
+    private void RunPadded(IReadOnlyList<ProbeJob> jobs, ProbePlan[] chunk, double[][] logProbs)
+    {
         int pastLength = chunk.Max(p => p.Past);
         int newLength = chunk.Max(p => p.Fed.Length);
         int total = pastLength + newLength;
-        // A fused graph writes each row's fed tokens right after its own past (its mask's ones count both); an
-        // Optimum-layout graph appends them after the padded past.
-        bool fused = session.Signature.SharesKvBuffer;
         var ids = new long[chunk.Length * newLength];
         var mask = new long[chunk.Length * total];
         var positions = new long[chunk.Length * newLength];
@@ -83,12 +89,8 @@ internal sealed class AnswerProbes(DecoderSession session, double temperature, l
         {
             var (plan, job) = (chunk[i], jobs[chunk[i].Job]);
             var rowMask = mask.AsSpan(i * total, total);
-            if (fused) rowMask[..(plan.Past + newLength)].Fill(1);
-            else
-            {
-                for (int t = 0; t < plan.Past; t++) rowMask[t] = t < job.PromptMask.Length ? job.PromptMask[t] : 1;
-                rowMask.Slice(pastLength, plan.Fed.Length).Fill(1);
-            }
+            for (int t = 0; t < plan.Past; t++) rowMask[t] = t < job.PromptMask.Length ? job.PromptMask[t] : 1;
+            rowMask.Slice(pastLength, plan.Fed.Length).Fill(1);
             int padding = job.PromptMask.Length - job.PromptTokens.Length;
             for (int t = 0; t < newLength; t++)
             {
@@ -100,23 +102,53 @@ internal sealed class AnswerProbes(DecoderSession session, double temperature, l
 
         // Logits only where some row predicts an answer token the rollout did not sample (not at the cue's positions).
         var read = chunk.SelectMany(p => p.RunPositions).Distinct().Order().ToArray();
-        using var past = KvCache.Gather(chunk.Select(p => (jobs[p.Job].Cache, 0, p.Past)).ToList(), fused ? total : pastLength);
+        using var past = KvCache.Gather(chunk.Select(p => (jobs[p.Job].Cache, 0, p.Past)).ToList(), pastLength);
         using var step = session.Run(ids, mask, positions, newLength, past, withHiddenStates: coreShift is { HasCore: true },
             outputPositions: read.Select(p => (long)p).ToArray());
         using var present = step.Present;
-        // Those rows and positions, in chunk order.
-        var sources = chunk.SelectMany((p, i) => p.RunPositions.Select(position => (Row: i, Position: Array.BinarySearch(read, position)))).ToList();
-        if (coreShift is { HasCore: true }) coreShift.Prepare(step, sources, writtenInPlace: false);
-        int source = 0;
-        foreach (var plan in chunk)
+        var entries = chunk.SelectMany((p, i) => p.RunPositions.Select((position, j) => (Row: i, Position: Array.BinarySearch(read, position), J: j))).ToList();
+        Read(step, chunk, entries, logProbs);
+    }
+
+    /// <summary>
+    /// A fused graph, whose attention takes several new tokens after a past for one row at a time only: the rows feed
+    /// their tokens together one position per run, each right after its own past in one buffer written in place.
+    /// </summary>
+    private void RunFused(IReadOnlyList<ProbeJob> jobs, ProbePlan[] chunk, double[][] logProbs)
+    {
+        int newLength = chunk.Max(p => p.Fed.Length);
+        using var cache = KvCache.Gather(chunk.Select(p => (jobs[p.Job].Cache, 0, p.Past)).ToList(), chunk.Max(p => p.Past) + newLength);
+        for (int t = 0; t < newLength; t++)
         {
-            var logProbs = new double[plan.RunPositions.Length];
-            for (int j = 0; j < logProbs.Length; j++, source++)
+            int width = chunk.Max(p => p.Past) + t + 1;
+            var ids = new long[chunk.Length];
+            var mask = new long[chunk.Length * width];
+            var positions = new long[chunk.Length];
+            for (int i = 0; i < chunk.Length; i++)
             {
-                var logits = coreShift is { HasCore: true } ? coreShift.ShiftedLogits(source) : step.Logits(sources[source].Row, sources[source].Position);
-                logProbs[j] = Softmax.LogProbability(logits, plan.RunTokens[j], temperature);
+                var plan = chunk[i];
+                // A row whose tokens are all fed takes padding after them, which nothing reads.
+                ids[i] = t < plan.Fed.Length ? plan.Fed[t] : padTokenId;
+                positions[i] = plan.Past + t;
+                mask.AsSpan(i * width, plan.Past + t + 1).Fill(1);
             }
-            values[plan] = plan.J(jobs[plan.Job], logProbs);
+            var entries = chunk.SelectMany((p, i) => p.RunPositions.Select((position, j) => (Row: i, Position: 0, J: j, At: position)))
+                .Where(e => e.At == t).Select(e => (e.Row, e.Position, e.J)).ToList();
+            using var step = session.Run(ids, mask, positions, 1, cache, withHiddenStates: coreShift is { HasCore: true });
+            if (entries.Count > 0) Read(step, chunk, entries, logProbs);
+        }
+    }
+
+    /// <summary>The log-probability of each entry's answer token (plan = chunk row, J = its computed answer token) from the step's logits at (row, position).</summary>
+    private void Read(DecoderStep step, ProbePlan[] chunk, List<(int Row, int Position, int J)> entries, double[][] logProbs)
+    {
+        var sources = entries.Select(e => (e.Row, e.Position)).ToList();
+        if (coreShift is { HasCore: true }) coreShift.Prepare(step, sources, writtenInPlace: false);
+        for (int k = 0; k < entries.Count; k++)
+        {
+            var (row, position, j) = entries[k];
+            var logits = coreShift is { HasCore: true } ? coreShift.ShiftedLogits(k) : step.Logits(row, position);
+            logProbs[row][j] = Softmax.LogProbability(logits, chunk[row].RunTokens[j], temperature);
         }
     }
 
