@@ -298,7 +298,11 @@ internal sealed class DecoderSession : IDisposable
         // reads the caller's and only releases the handle.
         var presentValues = outputs.Skip(1).Take(Signature.PresentNames.Count).ToArray();
         KvCache? present = null;
-        if (Signature.SharesKvBuffer) foreach (var handle in presentValues) handle.Dispose(); // second handles on the past's buffers
+        if (Signature.SharesKvBuffer)
+        {
+            foreach (var handle in presentValues) handle.Dispose(); // second handles on the past's buffers
+            past.Wrote(width);
+        }
         else present = new KvCache(presentValues, rows, past.Length + newTokens, KvMemory);
         OrtValue[] handles = withHiddenStates ? [outputs[0], outputs[^1]] : [outputs[0]];
         return new DecoderStep(targets?.Logits ?? outputs[0], withHiddenStates ? hiddenTarget ?? outputs[^1] : null,

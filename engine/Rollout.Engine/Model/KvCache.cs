@@ -23,7 +23,7 @@ internal sealed class KvCache : IDisposable
 
     public int Rows { get; }
     /// <summary>Positions held: of every row (Optimum layout), or the widest row's (a fused graph's buffer).</summary>
-    public int Length { get; }
+    public int Length { get; private set; }
     /// <summary>Positions each row has room for.</summary>
     public int Capacity { get; }
     public TensorMemory Memory { get; }
@@ -67,6 +67,9 @@ internal sealed class KvCache : IDisposable
         }).ToArray();
         return new KvCache(views, rows, length, Memory);
     }
+
+    /// <summary>Notes that a fused graph's run wrote this buffer's positions up to <paramref name="width"/>.</summary>
+    public void Wrote(int width) => Length = Math.Max(Length, width);
 
     /// <summary>A new cache whose row i is a copy of this cache's row <paramref name="rows"/>[i].</summary>
     public KvCache SelectRows(ReadOnlySpan<int> rows)
