@@ -38,8 +38,8 @@ public class OnnxInterfaceTests
                 expectedInputs.Add(($"past_key_values.{i}.{kind}", Float, "batch_size,2,past_sequence_length,8"));
                 expectedOutputs.Add(($"present.{i}.{kind}", Float, "batch_size,2,past_sequence_length + sequence_length,8"));
             }
-        Assert.Equal(expectedInputs, model.Graph.Input.Select(Describe));
-        Assert.Equal(expectedOutputs, model.Graph.Output.Select(Describe));
+        Assert.Equal(expectedInputs, model.Graph.Input.Select(ValueInfoText.Describe));
+        Assert.Equal(expectedOutputs, model.Graph.Output.Select(ValueInfoText.Describe));
 
         Assert.Equal([("", 17L)], model.OpsetImport.Select(o => (o.Domain, o.Version)));
         Assert.All(model.Graph.Node, n => Assert.Equal("", n.Domain));
@@ -88,8 +88,4 @@ public class OnnxInterfaceTests
             LogitsAssert.Close(expected[t], hidden[(t * c.Hidden)..((t + 1) * c.Hidden)], DecoderCheck.Tolerance, $"position {t}");
         foreach (var v in inputs.Values) v.Dispose();
     }
-
-    private static (string, int, string) Describe(ValueInfoProto v) =>
-        (v.Name, v.Type.TensorType.ElemType,
-         string.Join(",", v.Type.TensorType.Shape.Dim.Select(d => d.HasDimParam ? d.DimParam : d.DimValue.ToString())));
 }

@@ -1,12 +1,43 @@
 using Rollout.Engine.Model;
+using static Rollout.Models.Onnx.DecoderGraphWriter;
 using static Rollout.Models.Onnx.GraphBuilder;
 using static Rollout.Models.Weights.CheckpointLayout;
+using DataType = Onnx.TensorProto.Types.DataType;
 
 namespace Rollout.Models.Onnx;
 
 /// <summary>The pieces both decoder layouts build the same way: embedding, projections, MLP activations and the output head.</summary>
 internal static class DecoderBlocks
 {
+    private const string Batch = "batch_size", Seq = "sequence_length";
+
+    /// <summary>
+    /// The inputs both layouts share, in Optimum's order: input_ids [batch, seq], attention_mask [batch, <paramref name="maskDim"/>],
+    /// position_ids [batch, seq] when asked, past_key_values.{i}.key|value [batch, kv_heads, <paramref name="pastDim"/>, head_dim].
+    /// </summary>
+    public static void Inputs(GraphBuilder g, ModelConfig c, bool positionIds, string maskDim, string pastDim)
+    {
+        g.Input("input_ids", DataType.Int64, Batch, Seq);
+        g.Input("attention_mask", DataType.Int64, Batch, maskDim);
+        if (positionIds) g.Input("position_ids", DataType.Int64, Batch, Seq);
+        for (int i = 0; i < c.Layers; i++)
+        {
+            g.Input(PastKey(i), DataType.Float, Batch, c.KvHeads, pastDim, c.HeadDim);
+            g.Input(PastValue(i), DataType.Float, Batch, c.KvHeads, pastDim, c.HeadDim);
+        }
+    }
+
+    /// <summary>logits [batch, seq, vocab] and present.{i}.key|value [batch, kv_heads, <paramref name="presentDim"/>, head_dim].</summary>
+    public static void Outputs(GraphBuilder g, ModelConfig c, string presentDim)
+    {
+        g.Output("logits", DataType.Float, Batch, Seq, c.VocabSize);
+        for (int i = 0; i < c.Layers; i++)
+        {
+            g.Output(PresentKey(i), DataType.Float, Batch, c.KvHeads, presentDim, c.HeadDim);
+            g.Output(PresentValue(i), DataType.Float, Batch, c.KvHeads, presentDim, c.HeadDim);
+        }
+    }
+
     /// <summary>Token embedding of input_ids, plus GPT-2's learned position embedding at <paramref name="positions"/>.</summary>
     public static string Embed(GraphBuilder g, GraphWeights w, string positions)
     {

@@ -22,8 +22,8 @@ namespace Rollout.Models.Onnx;
 /// </summary>
 internal static class FusedDecoderGraph
 {
-    /// <summary>ONNX Runtime's symbolic name for a cache buffer that past and present share (its GroupQueryAttention spec).</summary>
-    private const string Batch = "batch_size", Seq = "sequence_length", Total = "total_sequence_length", MaxSeq = "max_sequence_length";
+    /// <summary>The mask's width as GenAI's builder names it; max_sequence_length is the length ONNX Runtime's GroupQueryAttention spec gives a cache that past and present share.</summary>
+    private const string Total = "total_sequence_length", MaxSeq = "max_sequence_length";
 
     /// <summary>ONNX Runtime's GroupQueryAttention wants head_size % 8 = 0, and % 16 = 0 with its rotary caches.</summary>
     public static string? Unsupported(ModelConfig c)
@@ -37,14 +37,7 @@ internal static class FusedDecoderGraph
     {
         var c = w.Config;
         bool gpt2 = c.Architecture == Architecture.Gpt2;
-        g.Input("input_ids", DataType.Int64, Batch, Seq);
-        g.Input("attention_mask", DataType.Int64, Batch, Total);
-        if (gpt2) g.Input("position_ids", DataType.Int64, Batch, Seq);
-        for (int i = 0; i < c.Layers; i++)
-        {
-            g.Input(PastKey(i), DataType.Float, Batch, c.KvHeads, MaxSeq, c.HeadDim);
-            g.Input(PastValue(i), DataType.Float, Batch, c.KvHeads, MaxSeq, c.HeadDim);
-        }
+        DecoderBlocks.Inputs(g, c, positionIds: gpt2, Total, MaxSeq);
 
         // As GenAI's builder computes them: the index of each row's last real token, and the mask's width.
         string seqlens = g.Op("Cast", [g.Op("Sub", [g.Op("ReduceSum", ["attention_mask", g.Int64s(1)], null, IntAttr("keepdims", 0)), g.Int64s(1)])],
@@ -62,13 +55,8 @@ internal static class FusedDecoderGraph
         string hidden = gpt2 ? stream.Norm("transformer.ln_f", FinalHiddenName) : stream.Norm("model.norm", FinalHiddenName);
         DecoderBlocks.Head(g, w, hidden);
 
-        g.Output("logits", DataType.Float, Batch, Seq, c.VocabSize);
-        for (int i = 0; i < c.Layers; i++)
-        {
-            g.Output(PresentKey(i), DataType.Float, Batch, c.KvHeads, MaxSeq, c.HeadDim);
-            g.Output(PresentValue(i), DataType.Float, Batch, c.KvHeads, MaxSeq, c.HeadDim);
-        }
-        g.Output(FinalHiddenName, DataType.Float, Batch, Seq, c.Hidden);
+        DecoderBlocks.Outputs(g, c, MaxSeq);
+        g.Output(FinalHiddenName, DataType.Float, "batch_size", "sequence_length", c.Hidden);
     }
 
     /// <summary>What every GroupQueryAttention node reads besides its layer's q, k, v and cache.</summary>

@@ -17,20 +17,12 @@ internal static class OptimumDecoderGraph
     /// <summary>Masked attention scores: large and finite, so a row with every key masked gives a uniform softmax, not NaN.</summary>
     private const float MaskedScore = -1e9f;
 
-    private const string Batch = "batch_size", Seq = "sequence_length", Past = "past_sequence_length",
-        Total = "past_sequence_length + sequence_length";
+    private const string Past = "past_sequence_length", Total = "past_sequence_length + sequence_length";
 
     public static void Build(GraphBuilder g, GraphWeights w, bool positionIdsInput)
     {
         var c = w.Config;
-        g.Input("input_ids", DataType.Int64, Batch, Seq);
-        g.Input("attention_mask", DataType.Int64, Batch, Total);
-        if (positionIdsInput) g.Input("position_ids", DataType.Int64, Batch, Seq);
-        for (int i = 0; i < c.Layers; i++)
-        {
-            g.Input(PastKey(i), DataType.Float, Batch, c.KvHeads, Past, c.HeadDim);
-            g.Input(PastValue(i), DataType.Float, Batch, c.KvHeads, Past, c.HeadDim);
-        }
+        DecoderBlocks.Inputs(g, c, positionIdsInput, Total, Past);
 
         string allowed = BuildMask(g, positionIdsInput, out var positions);
         var ctx = new Context(g, w, allowed, c.Architecture == Architecture.Gpt2 ? null : BuildRotary(g, c, positions));
@@ -44,12 +36,7 @@ internal static class OptimumDecoderGraph
             : RmsNorm(ctx, x, "model.norm.weight", FinalHiddenName);
         DecoderBlocks.Head(g, w, hidden);
 
-        g.Output("logits", DataType.Float, Batch, Seq, c.VocabSize);
-        for (int i = 0; i < c.Layers; i++)
-        {
-            g.Output(PresentKey(i), DataType.Float, Batch, c.KvHeads, Total, c.HeadDim);
-            g.Output(PresentValue(i), DataType.Float, Batch, c.KvHeads, Total, c.HeadDim);
-        }
+        DecoderBlocks.Outputs(g, c, Total);
     }
 
     /// <summary>What every layer reads: the builder, the weights, the attention mask and, for Llama and Qwen2, the rotary cos/sin.</summary>

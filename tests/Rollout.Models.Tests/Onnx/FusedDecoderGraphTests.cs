@@ -92,8 +92,8 @@ public class FusedDecoderGraphTests
                 expectedOutputs.Add(($"present.{i}.{kind}", Float, kv));
             }
         expectedOutputs.Add((DecoderGraphWriter.FinalHiddenName, Float, $"batch_size,sequence_length,{c.Hidden}"));
-        Assert.Equal(expectedInputs, model.Graph.Input.Select(Describe));
-        Assert.Equal(expectedOutputs, model.Graph.Output.Select(Describe));
+        Assert.Equal(expectedInputs, model.Graph.Input.Select(ValueInfoText.Describe));
+        Assert.Equal(expectedOutputs, model.Graph.Output.Select(ValueInfoText.Describe));
 
         Assert.Equal([("", 17L), ("com.microsoft", 1L)], model.OpsetImport.Select(o => (o.Domain, o.Version)));
         var attention = model.Graph.Node.Where(n => n.OpType == "GroupQueryAttention").ToList();
@@ -113,10 +113,6 @@ public class FusedDecoderGraphTests
     }
 
     private static float[] Row(float[] data, int b, int t, int seq, int width) => data.AsSpan((b * seq + t) * width, width).ToArray();
-
-    private static (string, int, string) Describe(ValueInfoProto v) =>
-        (v.Name, v.Type.TensorType.ElemType,
-         string.Join(",", v.Type.TensorType.Shape.Dim.Select(d => d.HasDimParam ? d.DimParam : d.DimValue.ToString())));
 
     private static string Export(ModelWeights weights, DecoderExportOptions options)
     {
