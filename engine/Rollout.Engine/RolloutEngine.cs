@@ -88,7 +88,7 @@ public sealed class RolloutEngine : IRolloutGenerator
         _accelerator ??= AcceleratorHost.Create(_kernels);
         var factors = _l2t != null && SameHeadFactors(_l2t.Settings.Options, settings.Options)
             ? _l2t.Kernels.Factors
-            : StepKernels.FactorHead(_accelerator, _session, Model.OnnxPath, settings.Options);
+            : StepKernels.FactorHead(_accelerator, _session, Model.Path, Model.OnnxPath, settings.Options);
         _l2t?.Dispose();
         return _l2t = L2TRuntime.Create(settings, _accelerator, factors);
     }

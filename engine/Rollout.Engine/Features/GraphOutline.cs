@@ -38,16 +38,8 @@ internal sealed class GraphOutline
         return outline;
     }
 
-    /// <summary>The inline bytes of initializer <paramref name="name"/> (raw_data, or float_data as little-endian floats), read from the file.</summary>
-    public byte[]? InlineBytes(string onnxPath, string name)
-    {
-        if (!_inline.TryGetValue(name, out var at)) return null;
-        using var file = File.OpenRead(onnxPath);
-        var bytes = new byte[at.Length];
-        file.Position = at.Offset;
-        file.ReadExactly(bytes);
-        return bytes;
-    }
+    /// <summary>Where the inline bytes of initializer <paramref name="name"/> (raw_data, or float_data as little-endian floats) lie in the file; null when it has none.</summary>
+    public (long Offset, long Length)? Inline(string name) => _inline.TryGetValue(name, out var at) ? at : null;
 
     private void ReadGraph(WireReader reader, long end)
     {

@@ -8,12 +8,45 @@ namespace Rollout.Engine.Features;
 /// feeds the logits. Exports store it either as [d, V] for MatMul or as [V, d] behind a Transpose
 /// (or Gemm transB, or the tied embedding); Casts from fp16 are looked through, and external data
 /// is read from beside the model. Only the head's bytes are read (<see cref="OnnxInitializers"/>): the session
-/// already holds the model, and a second whole copy would double the memory at the first L2T step.
+/// already holds the model, and a second whole copy would double the memory at the first L2T step. The values are
+/// kept as stored (<see cref="Stored"/>), so a caller that needs only their hash (<see cref="HeadFactorCache"/>) skips
+/// the transpose.
 /// </summary>
-internal static class HeadWeights
+internal sealed class HeadWeights
 {
+    /// <summary>The head's values as its initializer holds them: W (V×d) when <see cref="StoredAsColumns"/> is false, else Wᵀ (d×V).</summary>
+    public float[] Stored { get; }
+
+    /// <summary>Whether <see cref="Stored"/> is Wᵀ, [d, V] as MatMul reads it.</summary>
+    public bool StoredAsColumns { get; }
+
+    /// <summary>Whether the values came from the session's replacements rather than the model file.</summary>
+    public bool Replaced { get; }
+
+    public int Vocab { get; }
+    public int Hidden { get; }
+
+    private HeadWeights(float[] stored, bool storedAsColumns, bool replaced, int vocab, int hidden)
+    {
+        Stored = stored;
+        StoredAsColumns = storedAsColumns;
+        Replaced = replaced;
+        Vocab = vocab;
+        Hidden = hidden;
+    }
+
+    /// <summary>W (V×d, row-major, row v = token v's weights).</summary>
+    public float[] Matrix()
+    {
+        if (!StoredAsColumns) return Stored;
+        var w = new float[Stored.Length];
+        for (int i = 0; i < Hidden; i++)
+            for (int j = 0; j < Vocab; j++) w[(long)j * Hidden + i] = Stored[(long)i * Vocab + j];
+        return w;
+    }
+
     /// <param name="overrides">Initializers the session runs with instead of the file's (<see cref="DecoderSession.UpdateWeights"/>): the head is read from there when it is among them.</param>
-    public static float[] Read(string onnxPath, int vocab, int hidden, IReadOnlyDictionary<string, float[]>? overrides = null)
+    public static HeadWeights Read(string onnxPath, int vocab, int hidden, IReadOnlyDictionary<string, float[]>? overrides = null)
     {
         var initializers = OnnxInitializers.Open(onnxPath);
         var graph = initializers.Graph;
@@ -43,20 +76,13 @@ internal static class HeadWeights
             name = node.Input[0];
         }
 
-        var data = overrides != null && overrides.TryGetValue(name, out var replaced) ? replaced : initializers.Read(name);
+        bool replaced = overrides != null && overrides.ContainsKey(name);
+        var data = replaced ? overrides![name] : initializers.Read(name);
         var dims = initializers.Shape(name);
         // MatMul(h, X) needs X as [d, V]: an odd number of transposes means the stored tensor is [V, d].
-        if (transposed)
-        {
-            if (dims is not [var v, var d] || v != vocab || d != hidden)
-                throw new InputException($"{onnxPath}: head weight '{name}' is [{string.Join(',', dims)}], expected [{vocab},{hidden}]");
-            return data;
-        }
-        if (dims is not [var rows, var cols] || rows != hidden || cols != vocab)
-            throw new InputException($"{onnxPath}: head weight '{name}' is [{string.Join(',', dims)}], expected [{hidden},{vocab}]");
-        var w = new float[data.Length];
-        for (int i = 0; i < hidden; i++)
-            for (int j = 0; j < vocab; j++) w[(long)j * hidden + i] = data[(long)i * vocab + j];
-        return w;
+        long[] expected = transposed ? [vocab, hidden] : [hidden, vocab];
+        if (!dims.SequenceEqual(expected))
+            throw new InputException($"{onnxPath}: head weight '{name}' is [{string.Join(',', dims)}], expected [{string.Join(',', expected)}]");
+        return new HeadWeights(data, storedAsColumns: !transposed, replaced, vocab, hidden);
     }
 }

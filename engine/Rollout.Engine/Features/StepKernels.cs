@@ -53,15 +53,29 @@ internal sealed class StepKernels : IDisposable
         }
     }
 
-    /// <summary>Reads the head the session runs with (its graph's, or a replacement) and factors it (seeded, so the same model always gets the same U_r, V_r).</summary>
-    public static HeadFactors FactorHead(AcceleratorHost host, DecoderSession session, string onnxPath, L2TOptions options)
+    /// <summary>
+    /// Reads the head the session runs with (its graph's, or a replacement) and factors it (seeded, so the same model
+    /// always gets the same U_r, V_r). The factors of the folder's own head are cached beside it (<see cref="HeadFactorCache"/>).
+    /// </summary>
+    public static HeadFactors FactorHead(AcceleratorHost host, DecoderSession session, string modelDir, string onnxPath, L2TOptions options)
     {
         int vocab = session.VocabSize, width = session.Config.Hidden;
         if (options.Rank < 1 || options.Rank > Math.Min(vocab, width))
             throw InputException.ForSetting(nameof(options.Rank), $"must be between 1 and min(V, d) = {Math.Min(vocab, width)} (got {options.Rank})");
         var head = HeadWeights.Read(onnxPath, vocab, width, session.WeightOverrides);
-        using var headBuffer = host.Accelerator.Allocate1D(head);
-        return RandomizedSvd.Compute(host, headBuffer.View, vocab, width, options.Rank,
+        // A replaced head (a trainer's new weights) is not the folder's: caching it would evict the folder's own factors.
+        if (head.Replaced) return Factor(host, head, options);
+        var key = HeadFactorCache.Key.Of(head, options.Rank, options.SvdOversampling, options.SvdPowerIterations, options.SvdSeed);
+        if (HeadFactorCache.TryRead(modelDir, key) is { } cached) return cached;
+        var factors = Factor(host, head, options);
+        HeadFactorCache.TryWrite(modelDir, key, factors);
+        return factors;
+    }
+
+    private static HeadFactors Factor(AcceleratorHost host, HeadWeights head, L2TOptions options)
+    {
+        using var headBuffer = host.Accelerator.Allocate1D(head.Matrix());
+        return RandomizedSvd.Compute(host, headBuffer.View, head.Vocab, head.Hidden, options.Rank,
             options.SvdOversampling, options.SvdPowerIterations, options.SvdSeed);
     }
 

@@ -41,29 +41,40 @@ public sealed class OnnxInitializers
     /// <summary>Whether the initializer is stored as float32 (else it is widened on reading, or cannot be read).</summary>
     public bool IsFloat32(string name) => Tensor(name).DataType == (int)TensorProto.Types.DataType.Float;
 
-    /// <summary>The initializer's values, row-major, as float32.</summary>
+    /// <summary>The initializer's values, row-major, as float32: float32 data is read straight into the array, with no copy between.</summary>
     public float[] Read(string name)
     {
         var tensor = Tensor(name);
-        byte[] raw;
+        string file;
+        long offset, length;
         if (tensor.DataLocation == TensorProto.Types.DataLocation.External)
         {
             var info = tensor.ExternalData.ToDictionary(e => e.Key, e => e.Value);
-            long offset = info.TryGetValue("offset", out var o) ? long.Parse(o) : 0;
-            using var file = File.OpenRead(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(OnnxPath))!, info["location"]));
-            long length = info.TryGetValue("length", out var l) ? long.Parse(l) : file.Length - offset;
-            raw = new byte[length];
-            file.Position = offset;
-            file.ReadExactly(raw);
+            file = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(OnnxPath))!, info["location"]);
+            offset = info.TryGetValue("offset", out var o) ? long.Parse(o) : 0;
+            length = info.TryGetValue("length", out var l) ? long.Parse(l) : new FileInfo(file).Length - offset;
         }
-        else raw = _outline.InlineBytes(OnnxPath, name) ?? throw new InputException($"{OnnxPath}: initializer '{name}' has no data");
-
-        return (TensorProto.Types.DataType)tensor.DataType switch
+        else
         {
-            TensorProto.Types.DataType.Float => MemoryMarshal.Cast<byte, float>(raw).ToArray(),
-            TensorProto.Types.DataType.Float16 => MemoryMarshal.Cast<byte, Half>(raw).ToArray().Select(h => (float)h).ToArray(),
-            var other => throw new InputException($"{OnnxPath}: initializer '{name}' has element type {other}, expected float or float16"),
-        };
+            (offset, length) = _outline.Inline(name) ?? throw new InputException($"{OnnxPath}: initializer '{name}' has no data");
+            file = OnnxPath;
+        }
+
+        using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
+        stream.Position = offset;
+        switch ((TensorProto.Types.DataType)tensor.DataType)
+        {
+            case TensorProto.Types.DataType.Float:
+                var values = new float[length / sizeof(float)];
+                stream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
+                return values;
+            case TensorProto.Types.DataType.Float16:
+                var halves = new Half[length / 2];
+                stream.ReadExactly(MemoryMarshal.AsBytes(halves.AsSpan()));
+                return Array.ConvertAll(halves, h => (float)h);
+            case var other:
+                throw new InputException($"{OnnxPath}: initializer '{name}' has element type {other}, expected float or float16");
+        }
     }
 
     private TensorProto Tensor(string name) =>

@@ -48,12 +48,12 @@ internal sealed class Sampler
             logits = penalized;
         }
 
-        var max = Softmax.Max(logits);
+        // Two passes over the row: the max (and arg max), then everything the normalisers need.
+        var (max, argMax) = Softmax.Max(logits);
         var tau = p.PolicyTemperature;
-        var (logZ, entropy) = Softmax.Weights(logits, max, tau, _weights.AsSpan(0, vocab));
-        var rawLogZ = tau == 1.0 ? logZ : Softmax.LogSumExp(logits, max);
+        var (logZ, entropy, rawLogZ) = Softmax.Weights(logits, max, tau, _weights.AsSpan(0, vocab));
 
-        var token = given ?? (p.Greedy ? Greedy.Argmax(logits) : Draw(vocab, p, rng!.NextDouble()));
+        var token = given ?? (p.Greedy ? argMax : Draw(vocab, p, rng!.NextDouble()));
         var shifted = logits[token] - (double)max;
         return new TokenChoice(token, (float)(shifted / tau - logZ), (float)(shifted - rawLogZ), (float)entropy, (float)(max / tau + logZ),
             topLogprobs > 0 ? Alternatives(logits, topLogprobs, max, tau, logZ) : null);

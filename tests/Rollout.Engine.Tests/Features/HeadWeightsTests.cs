@@ -23,7 +23,7 @@ public sealed class HeadWeightsTests(EngineModels models)
         Assert.Equal(external, File.Exists(path + ".data"));
         int vocab = weights.Config.VocabSize, hidden = weights.Config.Hidden;
 
-        var head = HeadWeights.Read(path, vocab, hidden);
+        var head = HeadWeights.Read(path, vocab, hidden).Matrix();
 
         var expected = weights.OutputHead;
         Assert.Equal([vocab, hidden], expected.Shape);

@@ -7,39 +7,52 @@ namespace Rollout.Engine.Sampling.Ops;
 /// </summary>
 internal static class Softmax
 {
-    /// <summary>The largest logit; throws on NaN or +∞ (−∞ is a masked token and is fine) and on an all −∞ row.</summary>
-    public static float Max(ReadOnlySpan<float> logits)
+    /// <summary>
+    /// The largest logit and where it first occurs (the lowest index on ties, torch.argmax's rule, so a greedy choice
+    /// needs no pass of its own); throws on NaN or +∞ (−∞ is a masked token and is fine) and on an all −∞ row.
+    /// </summary>
+    public static (float Max, int ArgMax) Max(ReadOnlySpan<float> logits)
     {
         var max = float.NegativeInfinity;
+        var at = -1;
         for (var i = 0; i < logits.Length; i++)
         {
             var x = logits[i];
             if (float.IsNaN(x) || float.IsPositiveInfinity(x)) throw new NonFiniteLogitsException(i, x);
-            if (x > max) max = x;
+            if (x > max)
+            {
+                max = x;
+                at = i;
+            }
         }
         if (float.IsNegativeInfinity(max)) throw new NonFiniteLogitsException(-1, max);
-        return max;
+        return (max, at);
     }
 
     /// <summary>
-    /// Writes the weights of softmax(ℓ/τ) into <paramref name="weights"/> and returns
-    /// log Z = log Σ w_i and the entropy −Σ p_i log p_i = log Z − Σ w_i s_i / Z, where s_i = (ℓ_i − max)/τ.
+    /// Writes the weights of softmax(ℓ/τ) into <paramref name="weights"/> and returns log Z = log Σ w_i, the entropy
+    /// −Σ p_i log p_i = log Z − Σ w_i s_i / Z, where s_i = (ℓ_i − max)/τ, and the temperature-1 normaliser
+    /// log Σ exp(ℓ_i − max), summed in the same pass (the same terms, in the same order, as <see cref="LogSumExp"/>'s).
     /// </summary>
-    public static (double LogZ, double Entropy) Weights(ReadOnlySpan<float> logits, float max, double temperature, Span<double> weights)
+    public static (double LogZ, double Entropy, double RawLogZ) Weights(ReadOnlySpan<float> logits, float max, double temperature, Span<double> weights)
     {
         var z = 0.0;
         var ws = 0.0;
+        var rawZ = 0.0;
+        bool tempered = temperature != 1.0;
         for (var i = 0; i < logits.Length; i++)
         {
-            var s = (logits[i] - (double)max) / temperature;
+            var shifted = logits[i] - (double)max;
+            var s = shifted / temperature;
             var w = Math.Exp(s);
             weights[i] = w;
             z += w;
             // −∞ logits have w = 0 and s = −∞; their term is 0, not NaN.
             if (w > 0) ws += w * s;
+            if (tempered) rawZ += Math.Exp(shifted);
         }
         var logZ = Math.Log(z);
-        return (logZ, logZ - ws / z);
+        return (logZ, logZ - ws / z, tempered ? Math.Log(rawZ) : logZ);
     }
 
     /// <summary>log Σ exp((ℓ_i − max)/τ): the normaliser of softmax(ℓ/τ) relative to max/τ, without writing weights.</summary>
