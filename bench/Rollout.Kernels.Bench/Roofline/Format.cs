@@ -15,7 +15,8 @@ public static class Format
 
     public static string Rate(double gigabytesPerSecond) => Invariant($"{gigabytesPerSecond:F2}");
 
-    public static string Share(double share) => Invariant($"{100 * share:F1}%");
+    /// <summary>A percentage; below 1% with two decimals, so an op far under the roof does not read as 0.0%.</summary>
+    public static string Share(double share) => share < 0.01 ? Invariant($"{100 * share:F2}%") : Invariant($"{100 * share:F1}%");
 
     public static string Stream(StreamRate rate) => Invariant($"{rate.Name} {Rate(rate.GigabytesPerSecond)} GB/s (best of {rate.Trials})");
 
