@@ -28,6 +28,9 @@ public abstract class KernelBenchmark
 
     protected AcceleratorHost Host => host ?? throw new InvalidOperationException("The benchmark has not been set up.");
 
+    /// <summary>The inputs' generator, seeded afresh for each benchmark case, so every case of a family sees the same inputs.</summary>
+    protected Random Random => random;
+
     [GlobalSetup]
     public void Setup()
     {
@@ -75,8 +78,6 @@ public abstract class KernelBenchmark
     }
 
     protected ArrayView<T> Upload<T>(T[] values) where T : unmanaged => Keep(Host.Accelerator.Allocate1D(values)).View;
-
-    protected Random Random => random;
 
     private MemoryBuffer1D<T, Stride1D.Dense> Keep<T>(MemoryBuffer1D<T, Stride1D.Dense> buffer) where T : unmanaged
     {
