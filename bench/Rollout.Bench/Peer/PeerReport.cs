@@ -14,7 +14,7 @@ public static class PeerReport
         var stamp = DateTime.UtcNow.ToString("yyyy-MM-dd");
         var models = modelDirs.Select(m => new { name = m.Key, parameters = BenchModels.Parameters(m.Value), config = ModelConfig.Load(Path.Combine(m.Value, "config.json")) }).ToList();
         var rows = workloads.SelectMany(w => w.Engines.Select(e => Row(w, e, all))).ToList();
-        var ratios = Ratios(rows).ToList();
+        var ratios = Ratios(rows, workloads).ToList();
 
         var text = new StringBuilder();
         text.AppendLine($"# Rollout vs ONNX Runtime GenAI 0.18 on issue #9's workloads ({stamp})");
@@ -76,13 +76,14 @@ public static class PeerReport
 
     /// <summary>fixed: rollout --l2t / genai; long: rollout at 2048 / at 128, and rollout / genai; task: rollout --l2t / genai. Those whose
     /// workloads ran.</summary>
-    private static IEnumerable<(string Name, double Value)> Ratios(IReadOnlyList<Summary> rows)
+    private static IEnumerable<(string Name, double Value)> Ratios(IReadOnlyList<Summary> rows, IReadOnlyList<Workload> workloads)
     {
         double? Rate(string workload, string engine) => rows.FirstOrDefault(r => r.Workload == workload && r.Engine == engine)?.TokensPerSecond;
+        int? Tokens(string workload) => workloads.FirstOrDefault(w => w.Name == workload)?.NewTokens;
         var ratios = new (string Name, double? Over, double? Under)[]
         {
             ($"fixed: {PeerEngines.RolloutL2T} / {PeerEngines.GenAi}", Rate("fixed", PeerEngines.RolloutL2T), Rate("fixed", PeerEngines.GenAi)),
-            ($"long: {PeerEngines.Rollout} at 2048 / at 128 tokens", Rate("long", PeerEngines.Rollout), Rate("long-128", PeerEngines.Rollout)),
+            ($"long: {PeerEngines.Rollout} at {Tokens("long")} / at {Tokens("long-128")} tokens", Rate("long", PeerEngines.Rollout), Rate("long-128", PeerEngines.Rollout)),
             ($"long: {PeerEngines.Rollout} / {PeerEngines.GenAi}", Rate("long", PeerEngines.Rollout), Rate("long", PeerEngines.GenAi)),
             ($"task: {PeerEngines.RolloutL2T} / {PeerEngines.GenAi}", Rate("task", PeerEngines.RolloutL2T), Rate("task", PeerEngines.GenAi)),
         };
