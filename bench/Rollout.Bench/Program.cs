@@ -4,21 +4,17 @@ using Rollout.Bench.Peer;
 using Rollout.Bench.Serve;
 using Rollout.Bench.Swap;
 
-var peer = new Command("peer", "End-to-end comparison with ONNX Runtime GenAI (greedy, alternating runs, one process per run)");
-var models = new Option<string[]>("--models") { AllowMultipleArgumentsPerToken = true, Description = $"Bench models to run ({string.Join(", ", BenchModels.All.Select(m => m.Name).Append(BenchModels.ArithTask))})", DefaultValueFactory = _ => BenchModels.All.Select(m => m.Name).ToArray() };
-var batches = new Option<int[]>("--batch") { AllowMultipleArgumentsPerToken = true, Description = "Batch sizes", DefaultValueFactory = _ => [1, 16] };
-var newTokens = new Option<int>("--new-tokens") { Description = "Tokens generated per row", DefaultValueFactory = _ => 64 };
-var rounds = new Option<int>("--rounds") { Description = "Alternating rounds per configuration", DefaultValueFactory = _ => 3 };
+var peer = new Command("peer", "Issue #9's end-to-end comparison with ONNX Runtime GenAI: each workload on every engine, alternating runs, one process per run");
+var workloads = new Option<string[]>("--workloads") { AllowMultipleArgumentsPerToken = true, Description = $"Workloads to run ({string.Join(", ", Workload.Names)})", DefaultValueFactory = _ => Workload.Names };
+var rounds = new Option<int>("--rounds") { Description = "Alternating rounds (a run of each engine on each workload per round)", DefaultValueFactory = _ => 5 };
+var quick = new Option<bool>("--quick") { Description = $"Small token counts ({Workload.QuickMinTokens}+ a run instead of {Workload.MinTokens}+), to smoke-test the harness" };
 var results = new Option<string>("--results") { Description = "Folder for the figures", DefaultValueFactory = _ => "bench/results" };
 var cache = new Option<string>("--cache") { Description = "Where the bench models are written", DefaultValueFactory = _ => "bench/.models" };
-peer.Options.Add(models); peer.Options.Add(batches); peer.Options.Add(newTokens); peer.Options.Add(rounds); peer.Options.Add(results); peer.Options.Add(cache);
-var l2tOverhead = new Option<bool>("--l2t-overhead") { Description = "Compare generate with and without --l2t (probes included) instead of the peer" };
-var title = new Option<string?>("--title") { Description = "Results file name before the date (default: peer-e2e, or l2t-overhead)" };
-peer.Options.Add(l2tOverhead); peer.Options.Add(title);
-peer.SetAction(parse => PeerComparison.Run(BenchModels.Ensure(parse.GetValue(cache)!, parse.GetValue(models)!),
-    parse.GetValue(batches)!, parse.GetValue(newTokens), parse.GetValue(rounds), parse.GetValue(results)!,
-    parse.GetValue(l2tOverhead) ? PeerComparison.L2TEngines : PeerComparison.Engines,
-    parse.GetValue(title) ?? (parse.GetValue(l2tOverhead) ? "l2t-overhead" : "peer-e2e")));
+var title = new Option<string>("--title") { Description = "Results file name before the date", DefaultValueFactory = _ => "peer-full" };
+foreach (var option in new Option[] { workloads, rounds, quick, results, cache, title })
+    peer.Options.Add(option);
+peer.SetAction(parse => PeerComparison.Run(Workload.Select(parse.GetValue(workloads)!, parse.GetValue(quick)).ToList(), parse.GetValue(rounds),
+    parse.GetValue(cache)!, parse.GetValue(results)!, parse.GetValue(title)!));
 
 var experiment = new Command("l2t-vs-grpo", "Train every advantage mode × update kind × seed on the testbed with the same rollout budget; compare the final policies");
 var expModel = new Option<string>("--model") { Description = "Model folder to start from", DefaultValueFactory = _ => "models/arith-verbose-qwen2" };
@@ -75,22 +71,12 @@ serveLoad.SetAction(parse => ServeLoadBench.Run(new(parse.GetValue(serveModel)!,
 
 // One measurement in this process; `peer` starts these so each engine's peak memory is its own.
 var worker = new Command("worker") { Hidden = true };
-var engine = new Option<string>("--engine") { Required = true };
-var model = new Option<string>("--model") { Required = true };
-var name = new Option<string>("--name") { Required = true };
-var batch = new Option<int>("--batch") { Required = true };
-var tokens = new Option<int>("--new-tokens") { Required = true };
-worker.Options.Add(engine); worker.Options.Add(model); worker.Options.Add(name); worker.Options.Add(batch); worker.Options.Add(tokens);
+var request = new Option<string>("--request") { Required = true, Description = "The WorkerRequest, as JSON" };
+worker.Options.Add(request);
 worker.SetAction(parse =>
 {
-    var request = new WorkerRequest(parse.GetValue(model)!, parse.GetValue(name)!, parse.GetValue(batch), parse.GetValue(tokens));
-    var measurement = parse.GetValue(engine)! switch
-    {
-        RolloutWorker.Plain or RolloutWorker.L2T or RolloutWorker.L2TWithoutProbes => RolloutWorker.Run(request, parse.GetValue(engine)!),
-        "onnxruntime-genai" => GenAiWorker.Run(request),
-        var other => throw new ArgumentException($"unknown engine '{other}'"),
-    };
-    Console.WriteLine(JsonSerializer.Serialize(measurement));
+    var r = JsonSerializer.Deserialize<WorkerRequest>(parse.GetValue(request)!)!;
+    Console.WriteLine(JsonSerializer.Serialize(PeerEngines.Measure(r.Engine, r)));
     return 0;
 });
 

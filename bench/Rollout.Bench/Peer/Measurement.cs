@@ -2,12 +2,10 @@ using System.Text.Json.Serialization;
 
 namespace Rollout.Bench.Peer;
 
-/// <summary>One timed generation by one engine in its own process.</summary>
+/// <summary>One run: an engine's timed passes over a workload, in its own process.</summary>
 public sealed record Measurement(
     [property: JsonPropertyName("engine")] string Engine,
-    [property: JsonPropertyName("model")] string Model,
-    [property: JsonPropertyName("batch")] int Batch,
-    [property: JsonPropertyName("new_tokens")] int NewTokens,
+    [property: JsonPropertyName("workload")] string Workload,
     [property: JsonPropertyName("tokens")] long Tokens,
     [property: JsonPropertyName("seconds")] double Seconds,
     [property: JsonPropertyName("ttft_ms")] double TimeToFirstTokenMs,

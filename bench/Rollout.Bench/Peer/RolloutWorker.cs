@@ -7,43 +7,41 @@ using Rollout.Engine.Sampling;
 namespace Rollout.Bench.Peer;
 
 /// <summary>
-/// Times this engine: greedy, EOS ignored so every row generates exactly the budget (or, for the task
-/// workload, sampled groups ending at EOS; see <see cref="WorkerRequest.IsTask"/>). As <see cref="L2T"/>, the same
-/// generation also scores every rollout (features, probes, rewards); as <see cref="L2TWithoutProbes"/>, the prompts
-/// carry no reference answers, so everything but the answer probes runs.
+/// Times this engine on a workload (see <see cref="Workload"/>). With <c>l2t</c>, the same generation also scores every
+/// rollout (features, rewards, and the answer probes where the prompts carry reference answers).
 /// </summary>
 public static class RolloutWorker
 {
-    public const string Plain = "rollout";
-    public const string L2T = "rollout --l2t";
-    public const string L2TWithoutProbes = "rollout --l2t, no answers";
-
-    public static Measurement Run(WorkerRequest request, string engineName)
+    public static Measurement Run(WorkerRequest request, bool l2t)
     {
-        bool l2t = engineName != Plain, probes = engineName == L2T;
+        var workload = request.Workload;
         using var engine = RolloutEngine.Open(request.ModelDir);
-        var prompts = engine.Encode(request.Prompts.Select((text, i) => new Prompt($"p{i}", text, null, probes ? request.Answers[i] : null, null)));
+        var prompts = engine.Encode(workload.PromptSet().Select((p, i) => new Prompt($"p{i}", p.Text, null, p.Answer, null)));
         GenerationOptions Options(int newTokens) => new()
         {
-            Sampling = request.IsTask ? new SamplingParams { Temperature = 1.0 } : new SamplingParams { Greedy = true },
-            SamplesPerPrompt = request.IsTask ? WorkerRequest.TaskSamples : 1,
+            Sampling = workload.Sampled ? new SamplingParams { Temperature = 1.0 } : new SamplingParams { Greedy = true },
+            SamplesPerPrompt = workload.SamplesPerPrompt,
             Seed = 1,
             MaxNewTokens = newTokens,
-            IgnoreEos = !request.IsTask,
-            BatchSize = request.Batch,
+            IgnoreEos = !workload.Sampled,
+            BatchSize = workload.Batch,
             L2T = l2t ? new L2TGeneration() : null,
         };
         _ = engine.Generate(prompts, Options(2)).ToList(); // warm-up: graph initialisation, and with L2T the head SVD and kernel compilation
 
         long tokens = 0;
         double ttftMs = 0;
+        int[] first = [];
         var clock = Stopwatch.StartNew();
-        var rollouts = engine.Generate(prompts, Options(request.NewTokens), _ =>
+        for (int pass = 0; pass < workload.Passes; pass++)
         {
-            if (tokens++ == 0) ttftMs = clock.Elapsed.TotalMilliseconds;
-        }).ToList();
+            var rollouts = engine.Generate(prompts, Options(workload.NewTokens), _ =>
+            {
+                if (tokens++ == 0) ttftMs = clock.Elapsed.TotalMilliseconds;
+            }).ToList();
+            first = rollouts[0].TokenIds;
+        }
         double seconds = clock.Elapsed.TotalSeconds;
-        return new Measurement(engineName, request.ModelName, request.Batch, request.NewTokens, tokens, seconds, ttftMs,
-            Measurement.PeakRssOfThisProcessMb(), rollouts[0].TokenIds);
+        return new Measurement(request.Engine, workload.Name, tokens, seconds, ttftMs, Measurement.PeakRssOfThisProcessMb(), first);
     }
 }

@@ -182,7 +182,7 @@ public static class ServeLoadBench
         var text = new StringBuilder();
         text.AppendLine($"# rollout serve under load against offline generate ({DateTime.UtcNow:yyyy-MM-dd})").AppendLine();
         text.AppendLine($"`dotnet run --project bench/Rollout.Bench -c Release -- serve-load --max-batch {s.MaxBatch} --clients {s.Clients} --seconds {s.Seconds} --rounds {s.Rounds}`").AppendLine();
-        text.AppendLine($"Machine: {PeerComparison.MachineDescription()}. Model: {s.ModelDir}. Workload: {s.Problems} held-out arith problems (raw prompts), temperature 1, " +
+        text.AppendLine($"Machine: {PeerReport.MachineDescription()}. Model: {s.ModelDir}. Workload: {s.Problems} held-out arith problems (raw prompts), temperature 1, " +
             $"max_tokens {s.MaxTokens}, each rollout ending at EOS. Serve: {s.Clients} clients at once on `/v1/completions` (non-streaming, each sends its next request " +
             $"when its answer arrives) for {s.Seconds} s, `--max-batch {s.MaxBatch}`; its tokens/s is the server's `rollout_generated_tokens_total` over the window. " +
             $"Offline: the engine's Generate of all the problems at batch size {s.MaxBatch} (one call, repeated with the next seed for {s.Seconds} s), in the bench process while the server idles. " +

@@ -13,8 +13,12 @@ namespace Rollout.Models.ModelFolder;
 /// </summary>
 public static class NewModel
 {
+    /// <param name="tokenizerVocab">Tokens the trained tokenizer holds, when fewer than <paramref name="vocab"/> (default: all):
+    /// the ids above are padding rows, as Qwen2 pads its 151936 rows beyond its tokenizer. It lets a model have a real-size vocabulary
+    /// the built-in corpus cannot train a tokenizer for.</param>
     public static ModelConfig Write(Architecture arch, int layers, int hidden, int heads, int kvHeads, int intermediate,
-        int vocab, int seed, string outDir, WeightDtype dtype, int maxPositions = 1024, DecoderGraphLayout graph = DecoderGraphLayout.Optimum)
+        int vocab, int seed, string outDir, WeightDtype dtype, int maxPositions = 1024, DecoderGraphLayout graph = DecoderGraphLayout.Optimum,
+        int? tokenizerVocab = null)
     {
         Check(layers >= 1, $"layers must be at least 1 (got {layers})");
         Check(hidden >= 1 && heads >= 1 && hidden % heads == 0, $"hidden ({hidden}) must be a positive multiple of heads ({heads})");
@@ -23,7 +27,8 @@ public static class NewModel
         Check(arch == Architecture.Gpt2 || hidden / heads % 2 == 0, $"rotary embedding needs an even head size (hidden / heads = {hidden / heads})");
         Check(intermediate >= 1, $"intermediate must be at least 1 (got {intermediate})");
         Check(maxPositions >= 1, $"max positions must be at least 1 (got {maxPositions})");
-        TokenizerFilesWriter.CheckVocabSize(vocab);
+        Check(tokenizerVocab is null || tokenizerVocab <= vocab, $"the tokenizer's {tokenizerVocab} tokens do not fit the vocab ({vocab})");
+        TokenizerFilesWriter.CheckVocabSize(tokenizerVocab ?? vocab);
         var options = new DecoderExportOptions { Dtype = dtype, Graph = graph };
         var shape = new ModelConfig
         {
@@ -37,7 +42,7 @@ public static class NewModel
         // Before anything is written, so a refused shape leaves no half folder.
         if (DecoderGraphWriter.Unsupported(shape, options) is string problem) Check(false, problem);
         OutputFolder.CreateEmpty(outDir);
-        var tokenizer = TokenizerFilesWriter.WriteTrained(outDir, vocab);
+        var tokenizer = TokenizerFilesWriter.WriteTrained(outDir, tokenizerVocab ?? vocab);
         Check(tokenizer.VocabSize <= vocab, $"vocab ({vocab}) is smaller than the tokenizer's {tokenizer.VocabSize} tokens");
         int eot = tokenizer.EndOfTextId;
         var config = shape with { BosTokenId = eot, EosTokenIds = [eot] };
