@@ -50,7 +50,7 @@ internal static class ModelCommand
 
     private static Command Convert()
     {
-        var from = new Option<string>("--from") { Description = "Hugging Face checkpoint folder (config.json, *.safetensors, tokenizer files)", Required = true };
+        var from = new Option<string>("--from") { Description = "Hugging Face checkpoint folder (config.json, *.safetensors, tokenizer files), or a model folder this project wrote (to change its graph layout or dtype)", Required = true };
         var output = new Option<string>("--out") { Description = "Output folder (new or empty)", Required = true };
         var dtype = DtypeOption();
         var graph = GraphOption();
@@ -104,8 +104,8 @@ internal static class ModelCommand
 
     private static Option<string> GraphOption() => new("--graph")
     {
-        Description = "optimum | fused: Optimum's merged decoder in standard operators, or ONNX Runtime GenAI's layout (GroupQueryAttention over a shared KV buffer)",
-        DefaultValueFactory = _ => "optimum",
+        Description = "fused | optimum: ONNX Runtime GenAI's layout (GroupQueryAttention over one KV buffer written in place: continuous batching, no per-step copy of the cache), or Optimum's merged decoder in standard operators (any head size)",
+        DefaultValueFactory = _ => "fused",
     };
 
     private static DecoderGraphLayout ParseGraph(string text) => text switch

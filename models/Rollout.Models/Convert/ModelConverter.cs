@@ -4,12 +4,14 @@ using Rollout.Engine.Model;
 using Rollout.Engine.Output;
 using Rollout.Models.ModelFolder;
 using Rollout.Models.Onnx;
+using Rollout.Models.Weights;
 
 namespace Rollout.Models.Convert;
 
 /// <summary>
 /// <c>model convert</c>: a Hugging Face checkpoint folder → the same folder layout <c>model new</c>
-/// writes. Tokenizer files and generation_config.json are copied as they are.
+/// writes. Tokenizer files and generation_config.json are copied as they are. A model folder this project wrote
+/// (its graph's weights under the checkpoint's names) converts too: to another graph layout or dtype.
 /// </summary>
 public static class ModelConverter
 {
@@ -21,6 +23,8 @@ public static class ModelConverter
     {
         if (Path.GetFullPath(sourceDir) == Path.GetFullPath(outDir))
             throw new InputException($"{outDir}: output folder must differ from the checkpoint folder");
+        if (File.Exists(Path.Combine(sourceDir, ModelFolderWriter.OnnxFile)) && !Directory.EnumerateFiles(sourceDir, "*.safetensors").Any())
+            return Relayout(sourceDir, outDir, new DecoderExportOptions { Dtype = dtype, ExternalDataThreshold = externalDataThreshold }, graph);
         OutputFolder.Create(outDir);
         var weights = HfCheckpoint.Load(sourceDir);
         if (!File.Exists(Path.Combine(sourceDir, "tokenizer.json")))
@@ -46,6 +50,15 @@ public static class ModelConverter
         if (generation != null) File.Copy(generationPath, Path.Combine(outDir, "generation_config.json"), overwrite: true);
         ModelFolderWriter.Write(weights, outDir, options, pad, generation == null ? ModelFolderWriter.GenerationConfig(config, pad) : null);
         return config;
+    }
+
+    /// <summary>An ONNX model folder's weights written again in <paramref name="graph"/>'s layout, the rest of the folder copied.</summary>
+    private static ModelConfig Relayout(string sourceDir, string outDir, DecoderExportOptions options, DecoderGraphLayout graph)
+    {
+        var weights = FolderWeights.Read(sourceDir);
+        if (DecoderGraphWriter.Unsupported(weights.Config, options with { Graph = graph }) is string problem) throw new InputException($"{sourceDir}: {problem}");
+        PolicyFolderWriter.Write(weights, sourceDir, outDir, options, graph);
+        return weights.Config;
     }
 
     /// <summary>pad_token_id from generation_config.json, else the first eos, else 0 (GenAI requires one).</summary>

@@ -21,8 +21,9 @@ public static class PolicyFolderWriter
 
     /// <param name="weights">Tensors of the source model's shapes; the source's config.json describes them, except that a
     /// tied head may have come untied (a head core baked into the head alone): then config.json says so.</param>
-    /// <param name="options">Dtype and external data of the graph; its layout is always the source's, whose genai_config.json is copied.</param>
-    public static void Write(ModelWeights weights, string sourceDir, string outDir, DecoderExportOptions? options = null)
+    /// <param name="options">Dtype and external data of the graph.</param>
+    /// <param name="layout">The graph's layout; by default the source's, whose genai_config.json is then copied (else written for the new layout).</param>
+    public static void Write(ModelWeights weights, string sourceDir, string outDir, DecoderExportOptions? options = null, DecoderGraphLayout? layout = null)
     {
         var source = Engine.Model.ModelFolder.Open(sourceDir);
         bool untied = source.Config.TieWordEmbeddings && !weights.Config.TieWordEmbeddings;
@@ -32,9 +33,10 @@ public static class PolicyFolderWriter
             throw new InputException($"{sourceDir}: the weights do not fit this model ({problem})");
         OutputFolder.CreateEmpty(outDir);
         var policy = new ModelWeights(config, weights.Tensors);
-        var layout = GenAiConfig.ReadLayout(sourceDir);
-        ModelFolderWriter.Write(policy, outDir, (options ?? new DecoderExportOptions()) with { Graph = layout }, (int)source.PadTokenId, generationConfig: null);
-        foreach (var file in CopiedFiles.Where(f => !(untied && f == "config.json")))
+        var sourceLayout = GenAiConfig.ReadLayout(sourceDir);
+        var graph = layout ?? sourceLayout;
+        ModelFolderWriter.Write(policy, outDir, (options ?? new DecoderExportOptions()) with { Graph = graph }, (int)source.PadTokenId, generationConfig: null);
+        foreach (var file in CopiedFiles.Where(f => !(untied && f == "config.json") && !(graph != sourceLayout && f == GenAiConfig.FileName)))
         {
             var from = Path.Combine(sourceDir, file);
             if (File.Exists(from)) File.Copy(from, Path.Combine(outDir, file), overwrite: true);

@@ -28,7 +28,9 @@ public static class DecoderGraphWriter
 
     /// <summary>Why <paramref name="c"/> cannot be written in the layout of <paramref name="options"/>, or null.</summary>
     public static string? Unsupported(ModelConfig c, DecoderExportOptions options) =>
-        options.Graph == DecoderGraphLayout.Fused ? FusedDecoderGraph.Unsupported(c) : null;
+        options.Graph == DecoderGraphLayout.Fused && FusedDecoderGraph.Unsupported(c) is string problem
+            ? $"{problem}; the optimum graph (--graph optimum) takes any head size"
+            : null;
 
     /// <summary>Writes <paramref name="onnxPath"/> (and <c>onnxPath.data</c> when the weights go external).</summary>
     public static void Write(ModelWeights weights, string onnxPath, DecoderExportOptions? options = null)

@@ -1,4 +1,7 @@
 using System.Text.Json;
+using Rollout.Engine.Generation;
+using Rollout.Engine.Prompts;
+using Rollout.Engine.Sampling;
 using Rollout.Engine.Model;
 using Rollout.Engine.Tests.Support;
 using Rollout.Models.ModelFolder;
@@ -269,6 +272,42 @@ public sealed class CliTests(EngineModels models) : IDisposable
         Assert.True(code == 0, err);
         var search = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "genai_config.json"))).RootElement.GetProperty("search");
         Assert.True(search.GetProperty("past_present_share_buffer").GetBoolean());
+    }
+
+    [Fact]
+    public void Model_new_writes_the_fused_graph_by_default_and_refuses_a_head_size_it_cannot_take_naming_the_optimum_graph()
+    {
+        var folder = Path.Combine(_dir, "default");
+        var (code, _, err) = Run("model", "new", "--arch", "llama", "--hidden", "64", "--heads", "4", "--out", folder);
+        Assert.True(code == 0, err);
+        Assert.True(JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "genai_config.json"))).RootElement
+            .GetProperty("search").GetProperty("past_present_share_buffer").GetBoolean());
+
+        var small = Path.Combine(_dir, "small-heads");
+        (code, _, err) = Run("model", "new", "--arch", "llama", "--hidden", "32", "--heads", "4", "--out", small);
+        Assert.Equal(2, code);
+        AssertOneLineError(err, "--graph optimum");
+        Assert.False(Directory.Exists(small));
+    }
+
+    [Fact]
+    public void Model_convert_of_a_model_folder_changes_its_layout_and_keeps_what_it_generates()
+    {
+        var fused = Path.Combine(_dir, "relaid");
+        var (code, _, err) = Run("model", "convert", "--from", models.Dir(EngineModels.Optimum("qwen2")), "--graph", "fused", "--out", fused);
+        Assert.True(code == 0, err);
+        Assert.True(JsonDocument.Parse(File.ReadAllText(Path.Combine(fused, "genai_config.json"))).RootElement
+            .GetProperty("search").GetProperty("past_present_share_buffer").GetBoolean());
+
+        // The source and the converted folder sample the same tokens (greedy; the graphs' floats differ in their last bits).
+        using var source = RolloutEngine.Open(models.Dir(EngineModels.Optimum("qwen2")));
+        using var converted = RolloutEngine.Open(fused);
+        var options = new GenerationOptions { SamplesPerPrompt = 1, MaxNewTokens = 10, IgnoreEos = true, Sampling = new SamplingParams { Greedy = true } };
+        var prompts = new[] { new Prompt("a", "Compute 3 + 4.", null, null, null), new Prompt("b", "Say something long about the sea", null, null, null) };
+        var expected = source.Generate(source.Encode(prompts), options).ToList();
+        var actual = converted.Generate(converted.Encode(prompts), options).ToList();
+        Assert.Equal(2, expected.Count);
+        Assert.Equal(expected.Select(r => r.TokenIds), actual.Select(r => r.TokenIds));
     }
 
     [Theory]
