@@ -9,17 +9,17 @@ namespace Rollout.Bench.Peer;
 public static class BenchModels
 {
     /// <summary>A tiny Llama (≈0.2 M parameters) and a mid-size one (≈40 M): per-step overhead versus matrix work; and one of a real
-    /// model's vocabulary (≈196 M, most of it the embedding).</summary>
+    /// model's vocabulary (≈196 M, most of it the embedding). All in the fused layout, GenAI's best (past and present one buffer).</summary>
     public static readonly (string Name, Func<string, ModelConfig> Write)[] All =
     [
         ("tiny-llama", dir => NewModel.Write(Architecture.Llama, layers: 2, hidden: 64, heads: 4, kvHeads: 2, intermediate: 192,
-            vocab: 512, seed: 1, dir, WeightDtype.Float32, maxPositions: 512)),
+            vocab: 512, seed: 1, dir, WeightDtype.Float32, maxPositions: 512, DecoderGraphLayout.Fused)),
         ("mid-llama-40M", dir => NewModel.Write(Architecture.Llama, layers: 8, hidden: 640, heads: 10, kvHeads: 5, intermediate: 1792,
-            vocab: 2048, seed: 1, dir, WeightDtype.Float32, maxPositions: 512)),
+            vocab: 2048, seed: 1, dir, WeightDtype.Float32, maxPositions: 512, DecoderGraphLayout.Fused)),
         // Qwen2-0.5B's vocabulary, width and heads on 4 layers: the head and the sampling over 151936 logits weigh as in a
         // real model. The built-in corpus trains 4096 tokens (at most 4670); the ids above are padding rows, as Qwen2's own are past its tokenizer.
         (RealVocab, dir => NewModel.Write(Architecture.Qwen2, layers: 4, hidden: 896, heads: 14, kvHeads: 2, intermediate: 4864,
-            vocab: 151936, seed: 1, dir, WeightDtype.Float32, maxPositions: 4096, tokenizerVocab: 4096)),
+            vocab: 151936, seed: 1, dir, WeightDtype.Float32, maxPositions: 4096, DecoderGraphLayout.Fused, tokenizerVocab: 4096)),
     ];
 
     /// <summary>The model of the fixed and long workloads.</summary>
