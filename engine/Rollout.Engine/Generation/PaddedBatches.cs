@@ -60,23 +60,7 @@ internal sealed class PaddedBatches(DecoderSession session, ModelFolder model, T
     private List<SequenceState> Prefill(IReadOnlyList<GenerationRequest> requests, List<SampleChunk> batch, L2TRuntime? l2t, out KvCache cache)
     {
         var prompts = batch.Select(c => requests[c.Request].Prompt).ToList();
-        int width = prompts.Max(p => p.TokenIds.Length);
-        var ids = new long[prompts.Count * width];
-        var mask = new long[prompts.Count * width];
-        var positions = new long[prompts.Count * width];
-        for (int p = 0; p < prompts.Count; p++)
-        {
-            var tokens = prompts[p].TokenIds;
-            int pad = width - tokens.Length;
-            for (int j = 0; j < width; j++)
-            {
-                int at = p * width + j;
-                bool real = j >= pad;
-                ids[at] = real ? tokens[j - pad] : model.PadTokenId;
-                mask[at] = real ? 1 : 0;
-                positions[at] = real ? j - pad : 1; // HF fills masked positions with 1
-            }
-        }
+        var (ids, mask, positions, width) = PromptInputs.Pad(prompts, model.PadTokenId, left: true);
 
         using var empty = KvCache.Empty(session.Signature, prompts.Count);
         // Only the last position is sampled from: no logits for the rest of the prompt.

@@ -84,23 +84,8 @@ internal sealed class SlotBatches(DecoderSession session, ModelFolder model, Tok
         }
         if (admitted.Count == 0) return;
 
-        // Right padding: each prompt's tokens first, so a row's length is its mask's ones.
         var prompts = admitted.Select(c => requests[c.Request].Prompt).ToList();
-        int width = prompts.Max(p => p.TokenIds.Length);
-        var ids = new long[prompts.Count * width];
-        var mask = new long[prompts.Count * width];
-        var positions = new long[prompts.Count * width];
-        for (int p = 0; p < prompts.Count; p++)
-        {
-            var tokens = prompts[p].TokenIds;
-            for (int j = 0; j < width; j++)
-            {
-                bool real = j < tokens.Length;
-                ids[p * width + j] = real ? tokens[j] : model.PadTokenId;
-                mask[p * width + j] = real ? 1 : 0;
-                positions[p * width + j] = real ? j : 0;
-            }
-        }
+        var (ids, mask, positions, width) = PromptInputs.Pad(prompts, model.PadTokenId, left: false);
         // Each prompt is sampled from at its own last position.
         var last = prompts.Select(p => (long)p.TokenIds.Length - 1).Distinct().Order().ToArray();
         using var prefill = KvCache.Buffer(session.Signature, session.KvMemory, prompts.Count, width);

@@ -9,7 +9,8 @@ namespace Rollout.Engine.Tests.Generation;
 /// <summary>
 /// Fused graphs decode with continuous batching (rows leave and join one KV buffer): checked against the Optimum
 /// graph of the same weights decoded in static batches (today's rollouts), against itself at other batch sizes
-/// (a row's floats must not depend on its batch-mates: bit for bit), resumed, cancelled and teacher-forced.
+/// (a row's floats must not depend on its batch-mates: bit for bit), and teacher-forced. Resuming and cancelling
+/// are checked on both layouts in <see cref="RequestsAndResumeTests"/>.
 /// </summary>
 [Collection(EngineModelsCollection.Name)]
 public sealed class ContinuousBatchingTests(EngineModels models)
@@ -97,55 +98,6 @@ public sealed class ContinuousBatchingTests(EngineModels models)
             Assert.Equal(e.Advantages.Length, a.Advantages.Length);
             Assert.Equal(e.Advantages, a.Advantages, (x, y) => Math.Abs(x - y) < 1e-2);
         }
-    }
-
-    [Theory]
-    [InlineData(false, 4)]
-    [InlineData(false, 11)]
-    [InlineData(true, 5)]
-    [InlineData(true, 13)]
-    public void Resuming_a_fused_run_gives_exactly_the_rest(bool l2t, int skip)
-    {
-        using var engine = RolloutEngine.Open(models.Dir(EngineModels.Fused("qwen2")));
-        var options = Sampled with
-        {
-            BatchSize = 5,
-            L2T = l2t ? L2T with { Options = L2T.Options with { Scope = FisherScope.Batch } } : null,
-        };
-        var requests = Requests(engine, 5, options, unevenBudgets: !l2t);
-        var full = engine.Generate(requests, cancel: TestContext.Current.CancellationToken).ToList();
-        var rest = engine.Generate(requests, skip: skip, cancel: TestContext.Current.CancellationToken).ToList();
-
-        Assert.Equal(15, full.Count);
-        Assert.Equal(full.Count - skip, rest.Count);
-        for (int i = 0; i < rest.Count; i++)
-        {
-            var expected = full[skip + i];
-            Assert.Equal((expected.PromptId, expected.Sample), (rest[i].PromptId, rest[i].Sample));
-            Assert.Equal(expected.TokenIds, rest[i].TokenIds);
-            Assert.Equal(expected.Logprobs, rest[i].Logprobs);
-            if (l2t) Assert.Equal(expected.Score!.Advantages, rest[i].Score!.Advantages);
-        }
-    }
-
-    [Fact]
-    public void A_cancelled_request_leaves_its_slots_and_the_others_are_unchanged()
-    {
-        using var engine = RolloutEngine.Open(models.Dir(EngineModels.Fused("gpt2")));
-        var options = Sampled with { SamplesPerPrompt = 2, BatchSize = 4 };
-        var expected = engine.Generate(Requests(engine, 4, options), cancel: TestContext.Current.CancellationToken).ToList();
-
-        using var cancel = new CancellationTokenSource();
-        var requests = Requests(engine, 4, options).Select((r, i) => r with { Cancellation = i == 1 ? cancel.Token : default }).ToList();
-        int tokensOfCancelled = 0;
-        var actual = engine.Generate(requests, token =>
-        {
-            if (token.Request == 1 && ++tokensOfCancelled == 6) cancel.Cancel();
-        }, cancel: TestContext.Current.CancellationToken).ToList();
-
-        Assert.Equal(6, tokensOfCancelled);
-        Assert.Equal(expected.Where(r => r.PromptId != "p1").Select(r => (r.PromptId, r.Sample, string.Join(',', r.TokenIds))),
-            actual.Select(r => (r.PromptId, r.Sample, string.Join(',', r.TokenIds))));
     }
 
     [Fact]

@@ -98,16 +98,18 @@ public sealed class RequestsAndResumeTests(EngineModels models)
         }
     }
 
+    /// <summary>Static batches (an Optimum-layout graph) and continuous ones (the same weights, fused).</summary>
+    public static readonly TheoryData<string, bool, int> Resumes = new(
+        from layout in new[] { EngineModels.Optimum("qwen2"), EngineModels.Fused("qwen2") }
+        from c in new[] { (false, 1), (false, 5), (false, 11), (true, 4), (true, 9),
+            (true, 13) } // the last batch starts inside the large group: the run restarts a batch earlier
+        select (layout, c.Item1, c.Item2));
+
     [Theory]
-    [InlineData(false, 1)]
-    [InlineData(false, 5)]
-    [InlineData(false, 11)]
-    [InlineData(true, 4)]
-    [InlineData(true, 9)]
-    [InlineData(true, 13)] // the last batch starts inside the large group: the run restarts a batch earlier
-    public void Skipping_the_rollouts_an_interrupted_run_wrote_gives_exactly_the_rest(bool l2t, int skip)
+    [MemberData(nameof(Resumes))]
+    public void Skipping_the_rollouts_an_interrupted_run_wrote_gives_exactly_the_rest(string model, bool l2t, int skip)
     {
-        using var engine = RolloutEngine.Open(models.Dir("qwen2"));
+        using var engine = RolloutEngine.Open(models.Dir(model));
         var prompts = Prompts(engine, 4);
         // Three samples a prompt in batches of 5: groups share batches and the large one spans two.
         var requests = prompts.Select((p, i) => new GenerationRequest(p, new GenerationOptions
@@ -126,16 +128,18 @@ public sealed class RequestsAndResumeTests(EngineModels models)
             var expected = full[skip + i];
             Assert.Equal((expected.PromptId, expected.Sample), (rest[i].PromptId, rest[i].Sample));
             Assert.Equal(expected.TokenIds, rest[i].TokenIds);
-            // Bit for bit: the same batches are decoded, so resuming cannot change a float of what is written.
+            // Bit for bit: the same batches are decoded (or, continuously, each row's floats are its own), so resuming cannot change a float of what is written.
             Assert.Equal(expected.Logprobs, rest[i].Logprobs);
             if (l2t) Assert.Equal(expected.Score!.Advantages, rest[i].Score!.Advantages);
         }
     }
 
-    [Fact]
-    public void A_cancelled_request_leaves_the_batch_and_the_others_are_unchanged()
+    [Theory]
+    [InlineData("gpt2-optimum")]
+    [InlineData("gpt2-fused")]
+    public void A_cancelled_request_leaves_the_batch_and_the_others_are_unchanged(string model)
     {
-        using var engine = RolloutEngine.Open(models.Dir("gpt2"));
+        using var engine = RolloutEngine.Open(models.Dir(model));
         var prompts = Prompts(engine, 3);
         var options = new GenerationOptions { SamplesPerPrompt = 2, MaxNewTokens = 12, IgnoreEos = true, Seed = 5, BatchSize = 8 };
         var expected = engine.Generate(prompts, options).ToList();
