@@ -30,9 +30,11 @@ internal static class StepChoices
         bool penalized = l2t != null && entries.Any(e => e.History is { Entries.IsEmpty: false });
         if (penalized && onDevice) l2t!.Kernels.Penalize(sampling, entries.Select(e => e.History).ToList());
         var choices = onDevice ? pickOnDevice(l2t!.Kernels) : new TokenChoice[entries.Count];
+        // On the host, entries are chosen on every core: each reads only its own logits and random stream, so the
+        // choices are those of a sequential loop (a row of a large vocabulary costs milliseconds).
         if (!onDevice)
-            for (int i = 0; i < entries.Count; i++)
-                choices[i] = pick(i, l2t is { Kernels.HasCore: true } ? l2t.Kernels.ShiftedLogits(i) : step.Logits(sources[i].Row, sources[i].Position));
+            ParallelRows.For(entries.Count, i =>
+                choices[i] = pick(i, l2t is { Kernels.HasCore: true } ? l2t.Kernels.ShiftedLogits(i) : step.Logits(sources[i].Row, sources[i].Position)));
         // A host pick penalises its own copy; the kernels' logits (which a step written in place shares with it) only
         // after it, and before the histories take this step's tokens.
         if (penalized && !onDevice) l2t!.Kernels.Penalize(sampling, entries.Select(e => e.History).ToList());

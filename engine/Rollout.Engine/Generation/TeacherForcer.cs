@@ -13,7 +13,6 @@ namespace Rollout.Engine.Generation;
 /// </summary>
 internal sealed class TeacherForcer(DecoderSession session, TextTokenizer tokenizer, IReadOnlySet<int> eosTokenIds, RolloutFinisher finisher)
 {
-    private readonly Sampler _sampler = new();
 
     public List<RolloutResult> Score(IReadOnlyList<GivenCompletion> completions, GenerationOptions options, L2TRuntime? l2t)
     {
@@ -54,7 +53,7 @@ internal sealed class TeacherForcer(DecoderSession session, TextTokenizer tokeni
         var entries = Enumerable.Repeat(row, completion.Length).ToList();
         var sources = Enumerable.Range(0, completion.Length).Select(t => (0, t)).ToList();
         StepChoices.Apply(entries, step, sources, l2t, options.Sampling,
-            (t, logits) => _sampler.Evaluate(logits, options.Sampling, completion[t], options.TopLogprobs),
+            (t, logits) => Sampler.OfThisThread.Evaluate(logits, options.Sampling, completion[t], options.TopLogprobs),
             features => features.EvaluateOnDevice(completion, options.Sampling, options.TopLogprobs),
             (state, choice) => state.Append(choice, eosTokenIds, session.Config.MaxPositions, tokenizer));
         if (probe != null) row.Retained = cache;

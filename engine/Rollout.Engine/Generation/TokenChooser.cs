@@ -12,8 +12,6 @@ namespace Rollout.Engine.Generation;
 /// </summary>
 internal sealed class TokenChooser(TextTokenizer tokenizer, IReadOnlySet<int> eosTokenIds, int contextWindow, Action<SampledToken>? onToken)
 {
-    private readonly Sampler _sampler = new();
-
     /// <summary>Samples each row's next token from its source (row, output position) in the step.</summary>
     public void Choose(List<SequenceState> rows, DecoderStep step, IReadOnlyList<(int Row, int Position)> sources, L2TRuntime? l2t,
         bool writtenInPlace = false) =>
@@ -31,7 +29,7 @@ internal sealed class TokenChooser(TextTokenizer tokenizer, IReadOnlySet<int> eo
     private TokenChoice Sample(SequenceState row, ReadOnlySpan<float> logits)
     {
         var penalties = row.History is { } history ? history.Entries : default;
-        try { return _sampler.Sample(logits, row.Options.Sampling, row.Rng, penalties, row.Options.TopLogprobs); }
+        try { return Sampler.OfThisThread.Sample(logits, row.Options.Sampling, row.Rng, penalties, row.Options.TopLogprobs); }
         catch (NonFiniteLogitsException e) { throw NonFiniteLogits(row, e.Message); }
     }
 

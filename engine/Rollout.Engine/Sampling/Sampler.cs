@@ -8,10 +8,15 @@ namespace Rollout.Engine.Sampling;
 /// draw from the renormalised survivors (HF/vLLM semantics), and reports the token's log-probabilities under the
 /// untruncated, penalised policy (see <see cref="TokenChoice"/>), with its most likely alternatives when asked.
 /// Holds scratch buffers sized to the vocabulary, so it allocates only when the vocabulary grows;
-/// not thread-safe: use one per thread.
+/// not thread-safe: use one per thread (<see cref="OfThisThread"/>).
 /// </summary>
 internal sealed class Sampler
 {
+    [ThreadStatic] private static Sampler? _ofThisThread;
+
+    /// <summary>This thread's sampler, so rows can be sampled on several threads at once.</summary>
+    public static Sampler OfThisThread => _ofThisThread ??= new Sampler();
+
     private double[] _weights = [];
     private int[] _candidates = [];
     private float[] _penalized = [];
