@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
+using Rollout.Engine.Model;
 using System.Runtime.InteropServices;
 using Rollout.Kernels.Svd;
 
@@ -32,11 +33,9 @@ internal static class HeadFactorCache
     public readonly record struct Key(UInt128 HeadHash, int Vocab, int Width, int Rank, int Oversampling, int PowerIterations, int Seed)
     {
         /// <summary>The key of <paramref name="head"/>: its stored values hashed as they lie in memory, their layout folded in.</summary>
-        public static Key Of(HeadWeights head, int rank, int oversampling, int powerIterations, int seed)
-        {
-            var hash = XxHash128.HashToUInt128(MemoryMarshal.AsBytes(head.Stored.AsSpan()), seed: head.StoredAsColumns ? 1 : 0);
-            return new Key(hash, head.Vocab, head.Hidden, rank, oversampling, powerIterations, seed);
-        }
+        public static Key Of(HeadWeights head, int rank, int oversampling, int powerIterations, int seed) =>
+            new(OutputHead.HashStored(MemoryMarshal.AsBytes(head.Stored.AsSpan()), head.StoredAsColumns), head.Vocab, head.Hidden,
+                rank, oversampling, powerIterations, seed);
     }
 
     public static string PathIn(string modelDir) => Path.Combine(modelDir, FolderName, FileName);

@@ -49,32 +49,7 @@ internal sealed class HeadWeights
     public static HeadWeights Read(string onnxPath, int vocab, int hidden, IReadOnlyDictionary<string, float[]>? overrides = null)
     {
         var initializers = OnnxInitializers.Open(onnxPath);
-        var graph = initializers.Graph;
-        var head = OutputHead.Find(graph);
-        var producers = new Dictionary<string, NodeProto>();
-        foreach (var node in graph.Node)
-            foreach (var output in node.Output) producers[output] = node;
-
-        // Gemm with transB=1 multiplies by the transpose of its weight input.
-        bool transposed = graph.Node.Any(n =>
-            n.OpType == "Gemm" && n.Input.Count > 1 && n.Input[1] == head.Weight && n.Attribute.Any(a => a.Name == "transB" && a.I == 1));
-        var name = head.Weight;
-        while (!initializers.Contains(name))
-        {
-            if (!producers.TryGetValue(name, out var node))
-                throw new InputException($"{onnxPath}: the head weight '{head.Weight}' does not come from an initializer");
-            switch (node.OpType)
-            {
-                case "Cast" or "Identity":
-                    break;
-                case "Transpose":
-                    transposed = !transposed;
-                    break;
-                default:
-                    throw new InputException($"{onnxPath}: cannot read the head weight through a '{node.OpType}' node (quantized heads are not supported)");
-            }
-            name = node.Input[0];
-        }
+        var (name, transposed) = OutputHead.StoredWeight(initializers.Graph, OutputHead.Find(initializers.Graph).Weight, initializers.Contains, onnxPath);
 
         bool replaced = overrides != null && overrides.ContainsKey(name);
         var data = replaced ? overrides![name] : initializers.Read(name);
@@ -85,4 +60,5 @@ internal sealed class HeadWeights
             throw new InputException($"{onnxPath}: head weight '{name}' is [{string.Join(',', dims)}], expected [{string.Join(',', expected)}]");
         return new HeadWeights(data, storedAsColumns: !transposed, replaced, vocab, hidden);
     }
+
 }

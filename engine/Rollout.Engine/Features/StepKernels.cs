@@ -62,6 +62,11 @@ internal sealed class StepKernels : IDisposable
         int vocab = session.VocabSize, width = session.Config.Hidden;
         if (options.Rank < 1 || options.Rank > Math.Min(vocab, width))
             throw InputException.ForSetting(nameof(options.Rank), $"must be between 1 and min(V, d) = {Math.Min(vocab, width)} (got {options.Rank})");
+        // The folder's own head, hashed when the session loaded it: its cached factors need no second read of it.
+        if (session.WeightOverrides.Count == 0 && session.Head.StoredHash is { } stored
+            && HeadFactorCache.TryRead(modelDir, new HeadFactorCache.Key(stored, vocab, width, options.Rank, options.SvdOversampling,
+                options.SvdPowerIterations, options.SvdSeed)) is { } hit)
+            return hit;
         var head = HeadWeights.Read(onnxPath, vocab, width, session.WeightOverrides);
         // A replaced head (a trainer's new weights) is not the folder's: caching it would evict the folder's own factors.
         if (head.Replaced) return Factor(host, head, options);

@@ -195,7 +195,25 @@ internal sealed class DecoderSession : IDisposable
         head.ExposeHiddenStates(model.Graph);
         var initializers = model.Graph.Initializer.ToDictionary(t => t.Name, t => (t.Dims.ToArray(), t.DataType));
         bool fused = model.Graph.Node.Any(n => n.OpType == "GroupQueryAttention");
-        return (EditedModel.Of(model), head, initializers, fused);
+        return (EditedModel.Of(model), head with { StoredHash = StoredHeadHash(model.Graph, head, onnxPath) }, initializers, fused);
+    }
+
+    /// <summary>
+    /// The hash of the head's stored values while the parsed graph holds them, so the head's cached factors are found
+    /// without reading it again; null where they are not float32 bytes in the graph (external data, fp16).
+    /// </summary>
+    private static UInt128? StoredHeadHash(GraphProto graph, OutputHead head, string onnxPath)
+    {
+        var tensors = graph.Initializer.ToDictionary(t => t.Name);
+        try
+        {
+            var (name, transposed) = OutputHead.StoredWeight(graph, head.Weight, tensors.ContainsKey, onnxPath);
+            var tensor = tensors[name];
+            return tensor.DataType == (int)TensorProto.Types.DataType.Float && tensor.DataLocation != TensorProto.Types.DataLocation.External && !tensor.RawData.IsEmpty
+                ? OutputHead.HashStored(tensor.RawData.Span, storedAsColumns: !transposed)
+                : null;
+        }
+        catch (InputException) { return null; } // a head the factors cannot be read from fails there, with its message
     }
 
     /// <summary>

@@ -11,7 +11,9 @@ namespace Rollout.Engine.Model;
 /// <param name="ReadsSequence">Whether the head multiplies the [batch, sequence, hidden] activation itself (no
 /// reshape between it and the logits), so <see cref="SelectPositions"/> can pick positions in front of it.</param>
 /// <param name="SelectsPositions">Whether <see cref="SelectPositions"/> has put <see cref="PositionsInput"/> in front of the head.</param>
-internal sealed record OutputHead(string HiddenStates, string Weight, string? Bias, bool ReadsSequence = true, bool SelectsPositions = false)
+/// <param name="StoredHash">The hash of the head's stored values (<see cref="HashStored"/>) when the session read them at load; else null.</param>
+internal sealed record OutputHead(string HiddenStates, string Weight, string? Bias, bool ReadsSequence = true, bool SelectsPositions = false,
+    UInt128? StoredHash = null)
 {
     /// <summary>The graph input (int64 [K], indices into a run's new positions) naming the positions that reach the head.</summary>
     public const string PositionsInput = "rollout_output_positions";
@@ -113,4 +115,41 @@ internal sealed record OutputHead(string HiddenStates, string Weight, string? Bi
             return _memo[name] = result;
         }
     }
+
+    /// <summary>
+    /// The initializer the head's weight <paramref name="weight"/> comes from (through casts and transposes), and whether
+    /// it is stored [V, d] (transposed for MatMul(h, X), which needs [d, V]).
+    /// </summary>
+    public static (string Name, bool Transposed) StoredWeight(GraphProto graph, string weight, Func<string, bool> isInitializer, string onnxPath)
+    {
+        var producers = new Dictionary<string, NodeProto>();
+        foreach (var node in graph.Node)
+            foreach (var output in node.Output) producers[output] = node;
+
+        // Gemm with transB=1 multiplies by the transpose of its weight input.
+        bool transposed = graph.Node.Any(n =>
+            n.OpType == "Gemm" && n.Input.Count > 1 && n.Input[1] == weight && n.Attribute.Any(a => a.Name == "transB" && a.I == 1));
+        var name = weight;
+        while (!isInitializer(name))
+        {
+            if (!producers.TryGetValue(name, out var node))
+                throw new InputException($"{onnxPath}: the head weight '{weight}' does not come from an initializer");
+            switch (node.OpType)
+            {
+                case "Cast" or "Identity":
+                    break;
+                case "Transpose":
+                    transposed = !transposed;
+                    break;
+                default:
+                    throw new InputException($"{onnxPath}: cannot read the head weight through a '{node.OpType}' node (quantized heads are not supported)");
+            }
+            name = node.Input[0];
+        }
+        return (name, transposed);
+    }
+
+    /// <summary>The key of a head's stored values (the bytes of a float32 tensor as stored), their layout folded in: what its cached factors are found by.</summary>
+    public static UInt128 HashStored(ReadOnlySpan<byte> stored, bool storedAsColumns) =>
+        System.IO.Hashing.XxHash128.HashToUInt128(stored, seed: storedAsColumns ? 1 : 0);
 }

@@ -1,3 +1,4 @@
+using Rollout.Engine.Model;
 using ILGPU;
 using ILGPU.Runtime;
 using Rollout.Engine.Features;
@@ -87,6 +88,21 @@ public sealed class HeadFactorCacheTests(EngineModels models)
             Assert.Equal(a.Features!.U, b.Features!.U);
             Assert.Equal(a.Features.V, b.Features.V);
         }
+    }
+
+    /// <summary>The session hashes the head while it loads the graph, so cached factors are found without reading the head again: the hash must be the cache key of the head read from the file.</summary>
+    [Theory]
+    [InlineData("qwen2")]
+    [InlineData("llama")]
+    public void The_head_hashed_at_load_is_the_cache_key_of_the_head_read_from_the_file(string arch)
+    {
+        var dir = NewFolder(arch);
+        var config = models.Weights(arch).Config;
+        var onnx = Path.Combine(dir, "onnx", "model.onnx");
+        using var session = DecoderSession.Load(onnx, config);
+        var head = HeadWeights.Read(onnx, config.VocabSize, config.Hidden);
+        Assert.NotNull(session.Head.StoredHash);
+        Assert.Equal(HeadFactorCache.Key.Of(head, 1, 0, 0, 0).HeadHash, session.Head.StoredHash);
     }
 
     /// <summary>Factors planted in the file under the right key are the ones the engine uses: it reads them rather than recomputing.</summary>
