@@ -39,6 +39,21 @@ public class NewModelTests
         Assert.Equal((int)genai["vocab_size"]!, session.OutputMetadata["logits"].Dimensions[2]);
     }
 
+    [Fact]
+    public void A_tokenizer_smaller_than_the_vocabulary_leaves_the_ids_above_it_as_padding_rows()
+    {
+        var dir = Path.Combine(RepoPaths.NewTempDir("new"), "padded");
+        var config = NewModel.Write(Architecture.Qwen2, 1, 32, 2, 1, 64, vocab: 1000, seed: 1, dir, WeightDtype.Float32, tokenizerVocab: 300);
+
+        Assert.Equal(1000, config.VocabSize);
+        var folder = Engine.Model.ModelFolder.Open(dir);
+        Assert.InRange(folder.Tokenizer.VocabSize, 2, 300);
+        using var session = new InferenceSession(Path.Combine(dir, "onnx", "model.onnx"));
+        Assert.Equal(1000, session.OutputMetadata["logits"].Dimensions[2]);
+        Assert.Throws<InputException>(() => NewModel.Write(Architecture.Qwen2, 1, 32, 2, 1, 64, vocab: 200, seed: 1,
+            Path.Combine(RepoPaths.NewTempDir("new"), "refused"), WeightDtype.Float32, tokenizerVocab: 300));
+    }
+
     [Theory]
     [InlineData(Architecture.Gpt2, 4, true)]
     [InlineData(Architecture.Llama, 2, false)]
