@@ -193,18 +193,18 @@ internal sealed class DecoderSession : IDisposable
         try { head = OutputHead.Find(model.Graph).SelectPositions(model.Graph); }
         catch (FormatException e) { throw new InputException($"{onnxPath}: cannot find the output head: {e.Message}"); }
         head.ExposeHiddenStates(model.Graph);
-        var tensors = model.Graph.Initializer.ToDictionary(t => t.Name);
-        var initializers = tensors.ToDictionary(t => t.Key, t => (t.Value.Dims.ToArray(), t.Value.DataType));
+        var initializers = model.Graph.Initializer.ToDictionary(t => t.Name, t => (t.Dims.ToArray(), t.DataType));
         bool fused = model.Graph.Node.Any(n => n.OpType == "GroupQueryAttention");
-        return (EditedModel.Of(model), head with { StoredHash = StoredHeadHash(model.Graph, tensors, head, onnxPath) }, initializers, fused);
+        return (EditedModel.Of(model), head with { StoredHash = StoredHeadHash(model.Graph, head, onnxPath) }, initializers, fused);
     }
 
     /// <summary>
     /// The hash of the head's stored values while the parsed graph holds them, so the head's cached factors are found
     /// without reading it again; null where they are not float32 bytes in the graph (external data, fp16).
     /// </summary>
-    private static UInt128? StoredHeadHash(GraphProto graph, Dictionary<string, TensorProto> tensors, OutputHead head, string onnxPath)
+    private static UInt128? StoredHeadHash(GraphProto graph, OutputHead head, string onnxPath)
     {
+        var tensors = graph.Initializer.ToDictionary(t => t.Name);
         try
         {
             var (name, transposed) = OutputHead.StoredWeight(graph, head.Weight, tensors.ContainsKey, onnxPath);

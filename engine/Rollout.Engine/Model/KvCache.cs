@@ -103,7 +103,7 @@ internal sealed class KvCache : IDisposable
             gathered[v] = first.Memory.Allocate(first._values[v].GetTensorTypeAndShape().ElementDataType, [rows.Count, shape[1], capacity, shape[3]]);
         }
         var result = new KvCache(gathered, rows.Count, capacity, first.Memory);
-        result.Place(rows.Select((r, i) => (i, r.Source, r.Row, r.Length)).ToList(), zeroRest: true);
+        for (int r = 0; r < rows.Count; r++) result.Place(r, rows[r].Source, rows[r].Row, rows[r].Length, zeroRest: true);
         first.Memory.Complete();
         return result;
     }
@@ -111,38 +111,34 @@ internal sealed class KvCache : IDisposable
     /// <summary>Copies the first <paramref name="length"/> positions of <paramref name="source"/>'s row <paramref name="sourceRow"/> into this cache's row <paramref name="row"/> (joining a row to a fused graph's buffer).</summary>
     public void CopyRow(int row, KvCache source, int sourceRow, int length)
     {
-        Place([(row, source, sourceRow, length)], zeroRest: false);
+        Place(row, source, sourceRow, length, zeroRest: false);
         Memory.Complete();
     }
 
     /// <summary>
-    /// Each placement's row gets the first <c>Length</c> positions of its source's row, each head's stretch one range;
-    /// with <paramref name="zeroRest"/>, the rest of the row zeroed. One tensor per worker, all rows in it: on the host
-    /// the copies are memory-bound, and each tensor is a separate stretch of memory.
+    /// Row <paramref name="row"/>'s first <paramref name="length"/> positions from the source's row, each head's
+    /// stretch one range; with <paramref name="zeroRest"/>, the rest of the row zeroed. One tensor per worker: on the
+    /// host the copies are memory-bound, and each tensor is a separate stretch of memory.
     /// </summary>
-    private void Place(IReadOnlyList<(int Row, KvCache Source, int SourceRow, int Length)> placements, bool zeroRest)
+    private void Place(int row, KvCache source, int sourceRow, int length, bool zeroRest)
     {
-        foreach (var (_, source, _, length) in placements)
-            if (length > Capacity || length > source.Capacity)
-                throw new ArgumentOutOfRangeException(nameof(placements), $"{length} positions into rows of {Capacity} from rows of {source.Capacity}");
+        if (length > Capacity || length > source.Capacity)
+            throw new ArgumentOutOfRangeException(nameof(length), $"{length} positions into rows of {Capacity} from rows of {source.Capacity}");
         Parallel.For(0, _values.Length, v =>
         {
             var info = _values[v].GetTensorTypeAndShape();
             long heads = info.Shape[1], positionBytes = info.Shape[3] * ElementBytes(info);
             var kept = new ByteRange[heads];
             var rest = new ByteRange[heads];
-            foreach (var (row, source, sourceRow, length) in placements)
+            for (int h = 0; h < heads; h++)
             {
-                for (int h = 0; h < heads; h++)
-                {
-                    long from = ((sourceRow * heads + h) * source.Capacity) * positionBytes;
-                    long to = ((row * heads + h) * Capacity) * positionBytes;
-                    kept[h] = new ByteRange(from, to, length * positionBytes);
-                    rest[h] = new ByteRange(0, to + length * positionBytes, (Capacity - length) * positionBytes);
-                }
-                Memory.Copy(source._values[v], _values[v], kept);
-                if (zeroRest) Memory.Zero(_values[v], rest);
+                long from = ((sourceRow * heads + h) * source.Capacity) * positionBytes;
+                long to = ((row * heads + h) * Capacity) * positionBytes;
+                kept[h] = new ByteRange(from, to, length * positionBytes);
+                rest[h] = new ByteRange(0, to + length * positionBytes, (Capacity - length) * positionBytes);
             }
+            Memory.Copy(source._values[v], _values[v], kept);
+            if (zeroRest) Memory.Zero(_values[v], rest);
         });
     }
 

@@ -116,11 +116,11 @@ internal sealed class AnswerProbes(DecoderSession session, double temperature, l
     /// </summary>
     private void RunFused(IReadOnlyList<ProbeJob> jobs, ProbePlan[] chunk, double[][] logProbs)
     {
-        int pastLength = chunk.Max(p => p.Past), newLength = chunk.Max(p => p.Fed.Length);
-        using var cache = KvCache.Gather(chunk.Select(p => (jobs[p.Job].Cache, 0, p.Past)).ToList(), pastLength + newLength);
+        int newLength = chunk.Max(p => p.Fed.Length);
+        using var cache = KvCache.Gather(chunk.Select(p => (jobs[p.Job].Cache, 0, p.Past)).ToList(), chunk.Max(p => p.Past) + newLength);
         for (int t = 0; t < newLength; t++)
         {
-            int width = pastLength + t + 1;
+            int width = chunk.Max(p => p.Past) + t + 1;
             var ids = new long[chunk.Length];
             var mask = new long[chunk.Length * width];
             var positions = new long[chunk.Length];
