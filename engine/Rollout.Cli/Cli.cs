@@ -43,7 +43,7 @@ public static class Cli
         [nameof(SamplingParams.RepetitionPenalty)] = "--repetition-penalty", [nameof(SamplingParams.PresencePenalty)] = "--presence-penalty",
         [nameof(SamplingParams.FrequencyPenalty)] = "--frequency-penalty", [nameof(GenerationOptions.MinNewTokens)] = "--min-new-tokens",
         [nameof(GenerationOptions.TopLogprobs)] = "--logprobs",
-        [nameof(GenerationOptions.StopTokenIds)] = "--stop-token-id", ["Device"] = "--device",
+        [nameof(GenerationOptions.StopTokenIds)] = "--stop-token-id", ["Device"] = "--device", [RolloutEngine.Lanes] = "--lanes",
         [nameof(L2TOptions.Rank)] = "--rank", [nameof(L2TOptions.Alpha)] = "--alpha", [nameof(L2TOptions.Beta)] = "--beta",
         [nameof(L2TGeneration.AnswerCue)] = "--answer-cue",
         [nameof(TrainingOptions.Iterations)] = "--iterations", [nameof(TrainingOptions.Prompts)] = "--prompts",

@@ -21,7 +21,7 @@ public static class GenAiWorker
             .Select(tokenizer.EncodeBatch).ToArray(); // outside the clock, as the other engine's encoding
         try
         {
-            Generate(model, chunks[0], workload, eos, newTokens: 2, onStep: null); // warm-up, as for the other engine
+            foreach (var chunk in chunks) Generate(model, chunk, workload, eos, workload.WarmupTokens, onStep: null); // warm-up, as for the other engine
 
             long tokens = 0, steps = 0;
             double ttftMs = 0;

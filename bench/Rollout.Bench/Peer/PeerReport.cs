@@ -20,7 +20,7 @@ public static class PeerReport
         text.AppendLine($"# Rollout vs ONNX Runtime GenAI 0.18 on issue #9's workloads ({stamp})");
         text.AppendLine();
         text.AppendLine($"Machine: {MachineDescription()}. {rounds} round{(rounds > 1 ? "s" : "")}: in each, every engine runs every workload once, " +
-            "each run its own process that warms its engine up (a 2-token generation) before the clock; the engines alternate, in reverse " +
+            "each run its own process that warms its engine up before the clock (one untimed pass over the workload's prompts: the whole task, or 32 tokens per row of the greedy ones); the engines alternate, in reverse " +
             "order every other round. Tokens/s: median, and min–max over the rounds. Peak RSS: the worker process's VmHWM at its end (median).");
         text.AppendLine();
         foreach (var m in models)

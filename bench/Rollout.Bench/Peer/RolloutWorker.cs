@@ -15,7 +15,7 @@ public static class RolloutWorker
     public static Measurement Run(WorkerRequest request, bool l2t)
     {
         var workload = request.Workload;
-        using var engine = RolloutEngine.Open(request.ModelDir);
+        using var engine = RolloutEngine.Open(request.ModelDir, lanes: workload.Lanes);
         var prompts = engine.Encode(workload.PromptSet().Select((p, i) => new Prompt($"p{i}", p.Text, null, p.Answer, null)));
         GenerationOptions Options(int newTokens) => new()
         {
@@ -27,7 +27,8 @@ public static class RolloutWorker
             BatchSize = workload.Batch,
             L2T = l2t ? new L2TGeneration() : null,
         };
-        _ = engine.Generate(prompts, Options(2)).ToList(); // warm-up: graph initialisation, and with L2T the head SVD and kernel compilation
+        // Warm-up: graph initialisation, tiered JIT, and with L2T the head SVD and kernel compilation.
+        _ = engine.Generate(prompts, Options(workload.WarmupTokens)).ToList();
 
         long tokens = 0;
         double ttftMs = 0;

@@ -9,8 +9,10 @@ namespace Rollout.Bench.Peer;
 /// each ending at EOS. A run times <see cref="Passes"/> generations of it, enough for a measurement of
 /// <see cref="MinTokens"/> tokens or more.
 /// </summary>
+/// <param name="Lanes">The decode lanes rollout runs with (see <c>RolloutEngine.Open</c>): 2 for the 2.4 M task model, whose forward
+/// passes alone do not keep two cores busy; 1 for the real-vocabulary model, whose matrices do.</param>
 public sealed record Workload(string Name, string Model, int Prompts, int SamplesPerPrompt, int NewTokens, int Batch,
-    bool Sampled, int Passes, string[] Engines)
+    bool Sampled, int Passes, string[] Engines, int Lanes = 1)
 {
     public const int MinTokens = 8192;
     /// <summary>The token count of a --quick run's measurement, to smoke-test the harness in seconds.</summary>
@@ -37,7 +39,7 @@ public sealed record Workload(string Name, string Model, int Prompts, int Sample
                 case "task":
                     // Rows end at EOS, so the token count is the model's; 64 × 8 of the arith task is ≈ 25k tokens.
                     yield return new Workload("task", BenchModels.ArithTask, Prompts: quick ? 8 : 64, SamplesPerPrompt: 8,
-                        NewTokens: 200, Batch: 32, Sampled: true, Passes: 1, PeerEngines.All);
+                        NewTokens: 200, Batch: 32, Sampled: true, Passes: 1, PeerEngines.All, Lanes: 2);
                     break;
                 default:
                     throw new ArgumentException($"unknown workload '{name}' ({string.Join(", ", Names)})");
@@ -64,7 +66,15 @@ public sealed record Workload(string Name, string Model, int Prompts, int Sample
         "Once upon a time, in a small village by the sea,",
     ];
 
-    public string Description => Sampled
+    /// <summary>
+    /// Tokens per row of the untimed warm-up pass every engine makes over all the prompts: the whole workload when it is
+    /// short (the task), else 32, enough for .NET's tiered JIT and ONNX Runtime's allocations to settle, so the clock
+    /// measures steady state and not start-up.
+    /// </summary>
+    public int WarmupTokens => Sampled ? NewTokens : Math.Min(NewTokens, 32);
+
+    public string Description => (Sampled
         ? $"{Prompts} held-out problems × {SamplesPerPrompt} samples, T = 1, seed 1, rows end at EOS (at most {NewTokens} tokens), batch {Batch}, with reference answers (L2T runs its probes)"
-        : $"{Prompts} prompts × {NewTokens} new tokens, greedy, EOS ignored, batch {Batch}, {Passes} timed pass{(Passes > 1 ? "es" : "")} per run, no reference answers (L2T runs but for the probes)";
+        : $"{Prompts} prompts × {NewTokens} new tokens, greedy, EOS ignored, batch {Batch}, {Passes} timed pass{(Passes > 1 ? "es" : "")} per run, no reference answers (L2T runs but for the probes)")
+        + $"; rollout decodes in {Lanes} lane{(Lanes > 1 ? "s" : "")}";
 }

@@ -46,7 +46,7 @@ internal static class GenerateCommand
             // The one place where the rollouts' source is chosen: this machine's engine, or a cluster's workers.
             using IRolloutGenerator generator = parse.GetValue(cluster) is { } connection
                 ? ClusterGenerator.Connect(connection, Lines(parse.InvocationConfiguration.Error))
-                : RolloutEngine.Open(folder, device);
+                : RolloutEngine.Open(folder, device, lanes: options.Lanes(parse));
             int done = parse.GetValue(resume) ? CheckResumable(writer, encoded, generation) : 0;
             using var interruption = new Interruption();
             try

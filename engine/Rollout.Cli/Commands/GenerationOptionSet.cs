@@ -29,11 +29,12 @@ internal sealed class GenerationOptionSet
     private readonly Option<string> _episodes = new("--episodes") { Description = "Episode segmentation: tags | think | regex:RE", DefaultValueFactory = _ => "tags" };
     private readonly Option<int> _batchSize = new("--batch-size") { Description = "Sequences decoded together", DefaultValueFactory = _ => 16 };
     private readonly Option<string> _device = new("--device") { Description = "Execution provider: cpu | cuda", DefaultValueFactory = _ => "cpu" };
+    private readonly Option<int> _lanes = new("--lanes") { Description = "CPU decode lanes: forward passes run at once, each on the cores / lanes (2 can nearly double a small model's throughput on a few cores; fused graphs)", DefaultValueFactory = _ => 1 };
 
     public void AddTo(Command command)
     {
         foreach (var option in new Option[] { _n, _maxNewTokens, _greedy, _temperature, _topK, _topP, _minP, _repetitionPenalty, _presencePenalty, _frequencyPenalty,
-                     _minNewTokens, _ignoreEos, _logprobs, _seed, _stop, _stopTokenIds, _episodes, _batchSize, _device })
+                     _minNewTokens, _ignoreEos, _logprobs, _seed, _stop, _stopTokenIds, _episodes, _batchSize, _device, _lanes })
             command.Options.Add(option);
     }
 
@@ -75,6 +76,8 @@ internal sealed class GenerationOptionSet
     }
 
     public ExecutionDevice Device(ParseResult parse) => ParseDevice(parse.GetValue(_device)!);
+
+    public int Lanes(ParseResult parse) => parse.GetValue(_lanes);
 
     /// <summary>The value of a <c>--device</c> option.</summary>
     public static ExecutionDevice ParseDevice(string device) => device switch

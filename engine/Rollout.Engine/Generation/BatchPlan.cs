@@ -1,7 +1,15 @@
 namespace Rollout.Engine.Generation;
 
 /// <summary>Samples <c>[FirstSample, FirstSample + Count)</c> of one request, decoded in one batch from one prefill.</summary>
-internal readonly record struct SampleChunk(int Request, int FirstSample, int Count);
+internal readonly record struct SampleChunk(int Request, int FirstSample, int Count)
+{
+    /// <summary>This chunk in pieces of at most <paramref name="most"/> samples, in sample order.</summary>
+    public IEnumerable<SampleChunk> Split(int most)
+    {
+        for (int first = FirstSample; first < FirstSample + Count; first += most)
+            yield return this with { FirstSample = first, Count = Math.Min(most, FirstSample + Count - first) };
+    }
+}
 
 /// <summary>
 /// Which samples are decoded together: requests in order, each request's samples in chunks of at most the batch size,

@@ -16,10 +16,13 @@ internal sealed class Generator
     private readonly ModelFolder _model;
     private readonly RolloutFinisher _finisher;
     private readonly TeacherForcer _teacher;
+    private readonly int _lanes;
 
-    public Generator(ModelFolder model, DecoderSession session)
+    /// <param name="lanes">Decode lanes of a fused graph's continuous batches (see <see cref="SlotBatches"/>).</param>
+    public Generator(ModelFolder model, DecoderSession session, int lanes = 1)
     {
         _session = session;
+        _lanes = lanes;
         _model = model;
         _finisher = new RolloutFinisher(session, model.Tokenizer, model.PadTokenId);
         _teacher = new TeacherForcer(session, model.Tokenizer, model.EosTokenIds, _finisher);
@@ -54,7 +57,7 @@ internal sealed class Generator
         var batches = plan.Skip(ResumeBatch(plan, firstRollout, skip)).ToList();
         var chooser = new TokenChooser(_model.Tokenizer, _model.EosTokenIds, ContextWindow, onToken);
         var finishing = _session.Signature.SharesKvBuffer
-            ? new SlotBatches(_session, _model, chooser).Decode(requests, batches, shared.BatchSize, l2t, cancel)
+            ? new SlotBatches(_session, _model, chooser, _lanes).Decode(requests, batches, shared.BatchSize, l2t, cancel)
             : new PaddedBatches(_session, _model, chooser).Decode(requests, batches, l2t, cancel);
         var order = new ResultOrder(requests, batches);
         var unprobed = new List<SequenceState>();

@@ -17,6 +17,9 @@ internal sealed class L2TRuntime(L2TGeneration settings, AcceleratorHost host, S
     public static L2TRuntime Create(L2TGeneration settings, AcceleratorHost host, HeadFactors factors) =>
         new(settings, host, StepKernels.Create(host, factors, settings.Core));
 
+    /// <summary>The same settings and head factors with step kernels (buffers) of its own, for steps that run beside this runtime's.</summary>
+    public L2TRuntime WithOwnKernels() => new(Settings, Host, StepKernels.Create(Host, Kernels.Factors, Settings.Core));
+
     /// <summary>
     /// The tokens a probe feeds after its context: cue and answer encoded together, as the model would
     /// see them (BPE may merge the cue's last space into the answer). The answer y* is what differs from

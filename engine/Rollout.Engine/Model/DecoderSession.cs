@@ -22,6 +22,8 @@ internal sealed class DecoderSession : IDisposable
     private readonly RunOptions _runOptions = new();
     private readonly SharedCudaContext? _sharedContext;
     private readonly string _onnxPath;
+    /// <summary>ONNX Runtime's threads within one run; 0: its default (one per core).</summary>
+    private readonly int _intraOpThreads;
     /// <summary>The edited graph, kept while the session lives so new weights need no second edit.</summary>
     private readonly EditedModel _edited;
     /// <summary>The graph's initializers: shape and element type, what replacements are checked against.</summary>
@@ -45,10 +47,11 @@ internal sealed class DecoderSession : IDisposable
     public bool CanWriteIntoTargets => Signature.LogitsType == TensorElementType.Float && HiddenStatesType == TensorElementType.Float;
 
     private DecoderSession(InferenceSession session, ModelConfig config, DecoderSignature signature, OutputHead head,
-        ExecutionDevice device, SharedCudaContext? sharedContext, string onnxPath, EditedModel edited,
+        ExecutionDevice device, SharedCudaContext? sharedContext, string onnxPath, int intraOpThreads, EditedModel edited,
         Dictionary<string, (long[] Dims, int DataType)> initializers)
     {
         _session = session;
+        _intraOpThreads = intraOpThreads;
         _sharedContext = sharedContext;
         _onnxPath = onnxPath;
         _edited = edited;
@@ -66,8 +69,9 @@ internal sealed class DecoderSession : IDisposable
     /// <param name="sharedContext">With <see cref="ExecutionDevice.Cuda"/>: run on ILGPU's CUDA context and stream
     /// (checked), so steps can write into ILGPU's CUDA buffers. Not owned; it must outlive the session, and the
     /// session must be created and run on one thread.</param>
+    /// <param name="intraOpThreads">ONNX Runtime's threads within one run (0: one per core); fewer where several runs go at once (decode lanes).</param>
     public static DecoderSession Load(string onnxPath, ModelConfig config, ExecutionDevice device = ExecutionDevice.Cpu,
-        SharedCudaContext? sharedContext = null)
+        SharedCudaContext? sharedContext = null, int intraOpThreads = 0)
     {
         if (sharedContext != null && device != ExecutionDevice.Cuda)
             throw new ArgumentException("a shared CUDA context needs ExecutionDevice.Cuda", nameof(sharedContext));
@@ -77,11 +81,11 @@ internal sealed class DecoderSession : IDisposable
             // The parsed graph is garbage now; collect it, and give its memory back to the system, before ONNX Runtime
             // makes its own copy of the weights (peak memory).
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-            var session = CreateSession(edited, onnxPath, device, sharedContext, new Dictionary<string, (float[], OrtValue)>());
+            var session = CreateSession(edited, onnxPath, device, sharedContext, intraOpThreads, new Dictionary<string, (float[], OrtValue)>());
             try
             {
                 return new DecoderSession(session, config, DecoderSignature.Read(session, config, onnxPath, fused), head, device, sharedContext,
-                    onnxPath, edited, initializers);
+                    onnxPath, intraOpThreads, edited, initializers);
             }
             catch { session.Dispose(); throw; }
         }
@@ -90,9 +94,9 @@ internal sealed class DecoderSession : IDisposable
 
     /// <param name="overrides">Initializers ONNX Runtime takes from these values instead of the graph.</param>
     private static InferenceSession CreateSession(EditedModel edited, string onnxPath, ExecutionDevice device,
-        SharedCudaContext? sharedContext, IReadOnlyDictionary<string, (float[] Data, OrtValue Value)> overrides)
+        SharedCudaContext? sharedContext, int intraOpThreads, IReadOnlyDictionary<string, (float[] Data, OrtValue Value)> overrides)
     {
-        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = intraOpThreads };
         // The edited graph is loaded from memory, so external weights are looked up beside the original file.
         options.AddSessionConfigEntry("session.model_external_initializers_file_folder_path",
             Path.GetDirectoryName(Path.GetFullPath(onnxPath))!);
@@ -149,7 +153,7 @@ internal sealed class DecoderSession : IDisposable
                 added.Add(value);
                 overrides[name] = (copy, value);
             }
-            session = CreateSession(_edited, _onnxPath, Device, _sharedContext, overrides);
+            session = CreateSession(_edited, _onnxPath, Device, _sharedContext, _intraOpThreads, overrides);
         }
         catch
         {

@@ -74,5 +74,6 @@ public sealed class ModelFolder
         }
     }
 
-    internal DecoderSession OpenSession(ExecutionDevice device = ExecutionDevice.Cpu) => DecoderSession.Load(OnnxPath, Config, device);
+    internal DecoderSession OpenSession(ExecutionDevice device = ExecutionDevice.Cpu, int intraOpThreads = 0) =>
+        DecoderSession.Load(OnnxPath, Config, device, intraOpThreads: intraOpThreads);
 }

@@ -165,6 +165,7 @@ public sealed class CliTests(EngineModels models) : IDisposable
     [InlineData("--frequency-penalty", "-Infinity")]
     [InlineData("--min-new-tokens", "300")]
     [InlineData("--logprobs", "21")]
+    [InlineData("--lanes", "0")]
     public void Bad_options_are_one_line_exit_2(string option, string value)
     {
         string[] args = option == "--greedy"

@@ -76,6 +76,40 @@ public sealed class ContinuousBatchingTests(EngineModels models)
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Lanes_decode_the_rollouts_of_one_lane(bool l2t)
+    {
+        using var one = RolloutEngine.Open(models.Dir(EngineModels.Fused("llama")));
+        using var two = RolloutEngine.Open(models.Dir(EngineModels.Fused("llama")), lanes: 2);
+        // Batch 5 over two lanes: 3 and 2 slots, so a prompt's 3 samples fan out into one lane or are split over both.
+        var options = Sampled with { L2T = l2t ? L2T : null, BatchSize = 5 };
+        var expected = one.Generate(Requests(one, 6, options, unevenBudgets: !l2t), cancel: TestContext.Current.CancellationToken).ToList();
+        var actual = two.Generate(Requests(two, 6, options, unevenBudgets: !l2t), cancel: TestContext.Current.CancellationToken).ToList();
+
+        Assert.Equal(18, expected.Count);
+        Assert.Equal(expected.Count, actual.Count);
+        for (int i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal((expected[i].PromptId, expected[i].Sample), (actual[i].PromptId, actual[i].Sample));
+            Assert.Equal(expected[i].TokenIds, actual[i].TokenIds);
+            Assert.Equal(expected[i].Logprobs, actual[i].Logprobs);
+            if (!l2t) continue;
+            Assert.Equal(expected[i].Features!.U, actual[i].Features!.U);
+            Assert.Equal(expected[i].Score!.AnswerProbes, actual[i].Score!.AnswerProbes);
+            Assert.Equal(expected[i].Score!.Advantages, actual[i].Score!.Advantages);
+        }
+    }
+
+    [Fact]
+    public void Lanes_are_refused_where_they_cannot_run()
+    {
+        Assert.Equal(RolloutEngine.Lanes, Assert.Throws<InputException>(() => RolloutEngine.Open(models.Dir(EngineModels.Fused("qwen2")), lanes: 0)).Setting);
+        var optimum = Assert.Throws<InputException>(() => RolloutEngine.Open(models.Dir(EngineModels.Optimum("qwen2")), lanes: 2));
+        Assert.Contains("fused graph", optimum.Message);
+    }
+
+    [Theory]
     [InlineData("gpt2")]
     [InlineData("llama")]
     public void L2T_on_a_fused_graph_probes_and_scores_as_on_the_optimum_graph(string family)
