@@ -7,8 +7,8 @@ namespace Rollout.Engine.Generation;
 /// decoded by the schedule the graph allows: continuous batching over one in-place KV buffer for fused graphs
 /// (<see cref="SlotBatches"/>), static padded batches for Optimum-layout graphs (<see cref="PaddedBatches"/>). Rows end at
 /// EOS, a stop token or string, the token budget or the context window. With L2T on, every step also yields the rows'
-/// step features, a finished row's cache is kept for its answer probes, the probes run in batches of finished rows,
-/// and a planned batch's groups are scored once all their samples are.
+/// step features and its answer probes (run in its slot in continuous batches; from its kept cache row, with its static
+/// batch's, in padded ones), and a planned batch's groups are scored once all their samples are.
 /// </summary>
 internal sealed class Generator
 {
@@ -69,8 +69,8 @@ internal sealed class Generator
             {
                 more = rows.MoveNext();
                 if (more) unprobed.AddRange(rows.Current);
-                // Probes run in batches: a static batch's rows together (as they always have), else once a batch's worth has finished.
-                if (unprobed.Count > 0 && (!more || l2t == null || !_session.Signature.SharesKvBuffer || unprobed.Count >= shared.BatchSize))
+                // A static batch's rows are probed together (as they always have been); continuous batches' rows come probed.
+                if (unprobed.Count > 0)
                 {
                     var finished = _finisher.Complete(unprobed, shared, l2t);
                     for (int i = 0; i < unprobed.Count; i++) order.Add(unprobed[i], finished[i]);

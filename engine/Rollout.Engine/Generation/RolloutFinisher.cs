@@ -61,8 +61,8 @@ internal sealed class RolloutFinisher(DecoderSession session, TextTokenizer toke
 
     private double[]?[] RunProbes(List<SequenceState> rows, GenerationOptions options, L2TRuntime l2t)
     {
-        var probed = rows.Select((r, i) => (r, i)).Where(x => x.r.Probe != null && !x.r.Dropped).ToList();
-        var results = new double[]?[rows.Count];
+        var results = rows.Select(r => r.ProbeValues).ToArray();
+        var probed = rows.Select((r, i) => (r, i)).Where(x => x.r is { Probe: not null, Dropped: false, ProbeValues: null }).ToList();
         if (probed.Count == 0) return results;
         var probes = new AnswerProbes(session, options.Sampling.PolicyTemperature, padTokenId, maxRows: Math.Max(options.BatchSize, 8), l2t.Kernels);
         var values = probes.Run(probed.Select(x => x.r.ProbeJob(tokenizer, options.Episodes)).ToList());

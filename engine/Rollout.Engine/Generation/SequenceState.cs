@@ -43,6 +43,8 @@ internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] pro
     public ProbeTokens? Probe { get; private set; } = probe;
     /// <summary>This rollout's cache row when it finished, kept for its answer probes.</summary>
     public KvCache? Retained { get; set; }
+    /// <summary>J_0..J_K when the probes ran while the rollout still held its slot (see <see cref="RowProbes"/>).</summary>
+    public double[]? ProbeValues { get; set; }
     public FinishReason? Finish { get; private set; }
     /// <summary>What the sampler applies for this rollout's penalties and minimum length; null when none apply.</summary>
     public TokenHistory? History { get; init; }
@@ -86,7 +88,7 @@ internal sealed class SequenceState(EncodedPrompt prompt, int sample, long[] pro
     {
         var spans = Decode(tokenizer, episodes).Episodes.Episodes;
         int[] contexts = [spans[0].Start, .. spans.Select(e => e.End)];
-        return new ProbeJob(Retained!, PromptMask, Prompt.TokenIds, Tokens.ToArray(), _logprobs.ToArray(), contexts, Probe!);
+        return new ProbeJob(Retained, Retained?.Length ?? Cached, PromptMask, Prompt.TokenIds, Tokens.ToArray(), _logprobs.ToArray(), contexts, Probe!);
     }
 
     /// <summary>The completion's text with per-token offsets, and its episodes; computed once (probes and the result both need them).</summary>

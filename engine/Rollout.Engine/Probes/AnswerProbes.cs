@@ -1,26 +1,8 @@
-using System.Runtime.InteropServices;
 using Rollout.Engine.Features;
 using Rollout.Engine.Model;
 using Rollout.Engine.Sampling.Ops;
 
 namespace Rollout.Engine.Probes;
-
-/// <summary>What a probe feeds after its context: the answer cue, then the reference answer y* whose probability J measures.</summary>
-internal sealed record ProbeTokens(int[] Cue, int[] Answer)
-{
-    public int Length => Cue.Length + Answer.Length;
-
-    /// <summary>Cue then answer: the tokens that follow a probe's context.</summary>
-    public int[] All { get; } = [.. Cue, .. Answer];
-}
-
-/// <summary>
-/// One finished rollout's material for the probes: its KV cache row (the padded prompt and at least every
-/// completion token but the last), the prompt's padded mask, the completion with the policy log-probabilities
-/// the sampler reported for it, and the context lengths L_0..L_K (completion tokens) after which J is measured.
-/// </summary>
-internal sealed record ProbeJob(KvCache Cache, long[] PromptMask, int[] PromptTokens, int[] Completion, float[] Logprobs,
-    int[] ContextLengths, ProbeTokens Probe);
 
 /// <summary>
 /// The answer probes of L2T-SPEC §3: J(c) = exp(mean_j log π(y*_j | c, cue, y*_&lt;j)), teacher-forced
@@ -102,7 +84,7 @@ internal sealed class AnswerProbes(DecoderSession session, double temperature, l
 
         // Logits only where some row predicts an answer token the rollout did not sample (not at the cue's positions).
         var read = chunk.SelectMany(p => p.RunPositions).Distinct().Order().ToArray();
-        using var past = KvCache.Gather(chunk.Select(p => (jobs[p.Job].Cache, 0, p.Past)).ToList(), pastLength);
+        using var past = KvCache.Gather(chunk.Select(p => (jobs[p.Job].Cache!, 0, p.Past)).ToList(), pastLength);
         using var step = session.Run(ids, mask, positions, newLength, past, withHiddenStates: coreShift is { HasCore: true },
             outputPositions: read.Select(p => (long)p).ToArray());
         using var present = step.Present;
@@ -117,7 +99,7 @@ internal sealed class AnswerProbes(DecoderSession session, double temperature, l
     private void RunFused(IReadOnlyList<ProbeJob> jobs, ProbePlan[] chunk, double[][] logProbs)
     {
         int newLength = chunk.Max(p => p.Fed.Length);
-        using var cache = KvCache.Gather(chunk.Select(p => (jobs[p.Job].Cache, 0, p.Past)).ToList(), chunk.Max(p => p.Past) + newLength);
+        using var cache = KvCache.Gather(chunk.Select(p => (jobs[p.Job].Cache!, 0, p.Past)).ToList(), chunk.Max(p => p.Past) + newLength);
         for (int t = 0; t < newLength; t++)
         {
             int width = chunk.Max(p => p.Past) + t + 1;
@@ -150,66 +132,5 @@ internal sealed class AnswerProbes(DecoderSession session, double temperature, l
             var logits = coreShift is { HasCore: true } ? coreShift.ShiftedLogits(k) : step.Logits(row, position);
             logProbs[row][j] = Softmax.LogProbability(logits, chunk[row].RunTokens[j], temperature);
         }
-    }
-
-    /// <summary>A probe's input up to its cue: the prompt's tokens and the first <c>Length</c> completion tokens (and which probe follows).</summary>
-    private readonly record struct ProbeContext(ProbeJob Job, int Length)
-    {
-        private ReadOnlySpan<int> Completion => Job.Completion.AsSpan(0, Length);
-
-        public bool Equals(ProbeContext other) =>
-            Length == other.Length
-            && Job.PromptTokens.AsSpan().SequenceEqual(other.Job.PromptTokens)
-            && Completion.SequenceEqual(other.Completion)
-            && Job.Probe.Cue.AsSpan().SequenceEqual(other.Job.Probe.Cue)
-            && Job.Probe.Answer.AsSpan().SequenceEqual(other.Job.Probe.Answer);
-
-        public override int GetHashCode()
-        {
-            var hash = new HashCode();
-            hash.AddBytes(MemoryMarshal.AsBytes(Job.PromptTokens.AsSpan()));
-            hash.AddBytes(MemoryMarshal.AsBytes(Completion));
-            hash.AddBytes(MemoryMarshal.AsBytes(Job.Probe.All.AsSpan()));
-            return hash.ToHashCode();
-        }
-    }
-
-    /// <summary>
-    /// How one probe is computed. With c = cue + answer following a context of L completion tokens, and m = how
-    /// many of c the rollout itself sampled next: answer tokens among those m take the rollout's log-probabilities;
-    /// the others need logits, so the tokens before them are fed, continuing from <see cref="Past"/> cached
-    /// positions (padded prompt coordinates) — the context and the matched tokens, as far as the cache holds them.
-    /// When the cue is empty and nothing matched, the context's last token is fed again for the first answer token's logits.
-    /// </summary>
-    /// <param name="Fed">The tokens run (empty when the rollout holds the whole probe).</param>
-    /// <param name="RunPositions">Where in <paramref name="Fed"/> the logits of each computed answer token are.</param>
-    /// <param name="RunTokens">Those answer tokens.</param>
-    /// <param name="FromRollout">Completion indices of the answer tokens the rollout sampled.</param>
-    private sealed record ProbePlan(int Job, int Past, int[] Fed, int[] RunPositions, int[] RunTokens, int[] FromRollout)
-    {
-        public static ProbePlan For(ProbeJob job, int jobIndex, int length)
-        {
-            var probe = job.Probe.All;
-            int cue = job.Probe.Cue.Length, n = probe.Length;
-            int matched = 0;
-            while (matched < n && length + matched < job.Completion.Length && job.Completion[length + matched] == probe[matched]) matched++;
-
-            int firstComputed = Math.Max(matched, cue);
-            var fromRollout = Enumerable.Range(cue, Math.Max(0, matched - cue)).Select(i => length + i).ToArray();
-            if (firstComputed >= n) return new ProbePlan(jobIndex, 0, [], [], [], fromRollout);
-
-            int promptWidth = job.PromptMask.Length;
-            // First probe index fed: the predecessor of the first computed answer token, or the first token the cache lacks.
-            int start = Math.Min(Math.Min(firstComputed - 1, matched), job.Cache.Length - promptWidth - length);
-            var fed = new int[n - 1 - start];
-            for (int i = start; i < n - 1; i++)
-                fed[i - start] = i >= 0 ? probe[i] : length > 0 ? job.Completion[length - 1] : job.PromptTokens[^1];
-            var runPositions = Enumerable.Range(firstComputed, n - firstComputed).Select(i => i - 1 - start).ToArray();
-            return new ProbePlan(jobIndex, promptWidth + length + start, fed, runPositions, probe[firstComputed..], fromRollout);
-        }
-
-        /// <summary>J from the computed answer tokens' log-probabilities and the rollout's for the rest.</summary>
-        public double J(ProbeJob job, double[] runLogProbs) =>
-            Math.Exp((FromRollout.Sum(t => (double)job.Logprobs[t]) + runLogProbs.Sum()) / job.Probe.Answer.Length);
     }
 }

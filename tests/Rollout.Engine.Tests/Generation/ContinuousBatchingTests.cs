@@ -101,6 +101,43 @@ public sealed class ContinuousBatchingTests(EngineModels models)
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Probes_run_in_the_batch_give_the_answer_likelihood_teacher_forced_after_each_context(int lanes)
+    {
+        using var engine = RolloutEngine.Open(models.Dir(EngineModels.Fused("qwen2")), lanes: lanes);
+        var options = Sampled with { L2T = L2T, SamplesPerPrompt = 3, BatchSize = 4, MaxNewTokens = 10, IgnoreEos = false, Sampling = new SamplingParams { Temperature = 1 } };
+        var requests = Requests(engine, 4, options, unevenBudgets: false);
+        var rollouts = engine.Generate(requests, cancel: TestContext.Current.CancellationToken).ToList();
+
+        // The reference: J_k = exp(mean log π(y*_j | prompt, completion[..L_k], cue, y*_<j)), each context teacher-forced
+        // on its own (one prefill, no L2T), where L_0 is the first episode's start and L_k episode k's end.
+        var plain = options with { L2T = null };
+        Assert.Equal(12, rollouts.Count);
+        int probed = 0;
+        foreach (var rollout in rollouts)
+        {
+            var prompt = requests.Single(r => r.Prompt.Id == rollout.PromptId).Prompt;
+            var joint = engine.Model.Tokenizer.Encode(L2T.AnswerCue + prompt.Answer, addSpecialTokens: false);
+            var cue = engine.Model.Tokenizer.Encode(L2T.AnswerCue, addSpecialTokens: false);
+            int shared = 0;
+            while (shared < cue.Count && cue[shared] == joint[shared]) shared++;
+            int answerTokens = joint.Count - shared;
+            int[] contexts = [rollout.Episodes[0].Start, .. rollout.Episodes.Select(e => e.End)];
+            var probes = rollout.Score!.AnswerProbes!;
+            Assert.Equal(contexts.Length, probes.Length);
+            for (int k = 0; k < contexts.Length; k++)
+            {
+                var forced = engine.Score([new GivenCompletion(prompt, [.. rollout.TokenIds[..contexts[k]], .. joint])], plain).Single();
+                double expected = Math.Exp(forced.Logprobs[^answerTokens..].Average(l => (double)l));
+                Assert.Equal(expected, probes[k], 1e-4 * Math.Max(1, expected));
+                probed++;
+            }
+        }
+        Assert.True(probed > rollouts.Count, $"{probed} probes");
+    }
+
     [Fact]
     public void Lanes_are_refused_where_they_cannot_run()
     {
