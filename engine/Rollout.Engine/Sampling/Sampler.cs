@@ -56,9 +56,10 @@ internal sealed class Sampler
         // Two passes over the row: the max (and arg max), then everything the normalisers need.
         var (max, argMax) = Softmax.Max(logits);
         var tau = p.PolicyTemperature;
-        var (logZ, entropy, rawLogZ) = Softmax.Weights(logits, max, tau, _weights.AsSpan(0, vocab));
+        bool draws = given == null && !p.Greedy;
+        var (logZ, entropy, rawLogZ) = draws ? Softmax.Weights(logits, max, tau, _weights.AsSpan(0, vocab)) : Softmax.Statistics(logits, max, tau);
 
-        var token = given ?? (p.Greedy ? argMax : Draw(vocab, p, rng!.NextDouble()));
+        var token = given ?? (draws ? Draw(vocab, p, rng!.NextDouble()) : argMax);
         var shifted = logits[token] - (double)max;
         return new TokenChoice(token, (float)(shifted / tau - logZ), (float)(shifted - rawLogZ), (float)entropy, (float)(max / tau + logZ),
             topLogprobs > 0 ? Alternatives(logits, topLogprobs, max, tau, logZ) : null);
