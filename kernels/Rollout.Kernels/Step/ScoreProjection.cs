@@ -63,7 +63,7 @@ public static class ScoreProjection
 
     /// <summary>
     /// The host form of <see cref="Kernel"/>: per vocabulary block (in parallel), each row's p_t rebuilt once and dotted
-    /// with the r basis rows in float32, four rows at a time; the blocks' partial U_rᵀ p_t are then added in block order.
+    /// with the r basis rows in float32, four rows and two basis rows at a time; the blocks' partial U_rᵀ p_t are then added in block order.
     /// </summary>
     private static void Managed(ArrayView<float> logits, ArrayView<int> tokens, ArrayView<StepStatistics> statistics,
         ArrayView<float> vocabBasis, ArrayView<float> u, int vocab, int rank, float inverseTemperature)
@@ -91,13 +91,15 @@ public static class ScoreProjection
                         TensorPrimitives.Subtract(pr, stats[first + r].LogSumExp, pr);
                         Exponential.Of(pr, pr);
                     }
-                    for (int a = 0; a < rank; a++)
+                    int paired = count == RowGroup ? rank - rank % 2 : 0;
+                    for (int a = 0; a < paired; a += 2)
+                        DotFourByTwo(basis.Slice(a * vocab + columns.Start, columns.Length), basis.Slice((a + 1) * vocab + columns.Start, columns.Length),
+                            p, partial, first * rank + a, rank);
+                    for (int a = paired; a < rank; a++)
                     {
                         var basisRow = basis.Slice(a * vocab + columns.Start, columns.Length);
-                        if (count == RowGroup) DotFour(basisRow, p, partial, first * rank + a, rank);
-                        else
-                            for (int r = 0; r < count; r++)
-                                partial[(first + r) * rank + a] = TensorPrimitives.Dot(basisRow, p.Slice(r * columns.Length, columns.Length));
+                        for (int r = 0; r < count; r++)
+                            partial[(first + r) * rank + a] = TensorPrimitives.Dot(basisRow, p.Slice(r * columns.Length, columns.Length));
                     }
                 }
             });
@@ -121,43 +123,43 @@ public static class ScoreProjection
         }
     }
 
-    /// <summary>Rows of p_t the managed path dots with each basis row together (<see cref="DotFour"/>).</summary>
+    /// <summary>Rows of p_t the managed path dots with each pair of basis rows together (<see cref="DotFourByTwo"/>).</summary>
     private const int RowGroup = 4;
 
     /// <summary>
-    /// b·x_r for the four rows x_r laid end to end in <paramref name="x"/>, written to <paramref name="result"/> at
-    /// <paramref name="at"/> + r·<paramref name="stride"/>: each basis vector is loaded once for all four rows, which
-    /// makes this memory-light where four separate dot products would load it four times.
+    /// b_k·x_r for the two basis vectors b_0, b_1 and the four rows x_r laid end to end in <paramref name="x"/>, written to
+    /// <paramref name="result"/> at <paramref name="at"/> + k + r·<paramref name="stride"/>: each load of a basis vector
+    /// serves four rows and each load of a row two basis vectors (eight sums in registers), which makes this
+    /// arithmetic-bound where separate dot products would be load-bound.
     /// </summary>
-    private static void DotFour(ReadOnlySpan<float> b, ReadOnlySpan<float> x, Span<float> result, int at, int stride)
+    private static void DotFourByTwo(ReadOnlySpan<float> b0, ReadOnlySpan<float> b1, ReadOnlySpan<float> x, Span<float> result, int at, int stride)
     {
-        int n = b.Length, whole = n - n % Vector<float>.Count;
-        var bv = MemoryMarshal.Cast<float, Vector<float>>(b[..whole]);
+        int n = b0.Length, whole = n - n % Vector<float>.Count;
+        var c0 = MemoryMarshal.Cast<float, Vector<float>>(b0[..whole]);
+        var c1 = MemoryMarshal.Cast<float, Vector<float>>(b1[..whole]);
         var x0 = MemoryMarshal.Cast<float, Vector<float>>(x.Slice(0, whole));
         var x1 = MemoryMarshal.Cast<float, Vector<float>>(x.Slice(n, whole));
         var x2 = MemoryMarshal.Cast<float, Vector<float>>(x.Slice(2 * n, whole));
         var x3 = MemoryMarshal.Cast<float, Vector<float>>(x.Slice(3 * n, whole));
-        Vector<float> s0 = default, s1 = default, s2 = default, s3 = default;
-        for (int i = 0; i < bv.Length; i++)
+        Vector<float> s00 = default, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default;
+        for (int i = 0; i < c0.Length; i++)
         {
-            var v = bv[i];
-            s0 += v * x0[i];
-            s1 += v * x1[i];
-            s2 += v * x2[i];
-            s3 += v * x3[i];
+            Vector<float> v = c0[i], w = c1[i], r0 = x0[i], r1 = x1[i], r2 = x2[i], r3 = x3[i];
+            s00 += v * r0; s01 += v * r1; s02 += v * r2; s03 += v * r3;
+            s10 += w * r0; s11 += w * r1; s12 += w * r2; s13 += w * r3;
         }
-        float t0 = Vector.Sum(s0), t1 = Vector.Sum(s1), t2 = Vector.Sum(s2), t3 = Vector.Sum(s3);
+        Span<float> sums = [Vector.Sum(s00), Vector.Sum(s01), Vector.Sum(s02), Vector.Sum(s03), Vector.Sum(s10), Vector.Sum(s11), Vector.Sum(s12), Vector.Sum(s13)];
         for (int i = whole; i < n; i++)
+            for (int r = 0; r < RowGroup; r++)
+            {
+                sums[r] += b0[i] * x[r * n + i];
+                sums[RowGroup + r] += b1[i] * x[r * n + i];
+            }
+        for (int r = 0; r < RowGroup; r++)
         {
-            t0 += b[i] * x[i];
-            t1 += b[i] * x[n + i];
-            t2 += b[i] * x[2 * n + i];
-            t3 += b[i] * x[3 * n + i];
+            result[at + r * stride] = sums[r];
+            result[at + 1 + r * stride] = sums[RowGroup + r];
         }
-        result[at] = t0;
-        result[at + stride] = t1;
-        result[at + 2 * stride] = t2;
-        result[at + 3 * stride] = t3;
     }
 
     private static void Kernel(ArrayView<float> logits, ArrayView<int> tokens, ArrayView<StepStatistics> statistics,
