@@ -85,12 +85,8 @@ public static class ScoreProjection
                 {
                     int count = Math.Min(RowGroup, rows - first);
                     for (int r = 0; r < count; r++)
-                    {
-                        var pr = p.Slice(r * columns.Length, columns.Length);
-                        TensorPrimitives.Multiply(all.Slice((first + r) * vocab + columns.Start, columns.Length), inverseTemperature, pr);
-                        TensorPrimitives.Subtract(pr, stats[first + r].LogSumExp, pr);
-                        Exponential.Of(pr, pr);
-                    }
+                        Probabilities(all.Slice((first + r) * vocab + columns.Start, columns.Length), inverseTemperature, stats[first + r].LogSumExp,
+                            p.Slice(r * columns.Length, columns.Length));
                     int paired = count == RowGroup ? rank - rank % 2 : 0;
                     for (int a = 0; a < paired; a += 2)
                         DotFourByTwo(basis.Slice(a * vocab + columns.Start, columns.Length), basis.Slice((a + 1) * vocab + columns.Start, columns.Length),
@@ -121,6 +117,17 @@ public static class ScoreProjection
         {
             ArrayPool<float>.Shared.Return(partials);
         }
+    }
+
+    /// <summary>p_i = exp(ℓ_i/τ − log-sum-exp) in one sweep (the multiply skipped at τ = 1, where it changes nothing).</summary>
+    private static void Probabilities(ReadOnlySpan<float> logits, float inverseTemperature, float logSumExp, Span<float> p)
+    {
+        var xs = MemoryMarshal.Cast<float, Vector<float>>(logits);
+        var ps = MemoryMarshal.Cast<float, Vector<float>>(p);
+        var (scale, shift) = (new Vector<float>(inverseTemperature), new Vector<float>(logSumExp));
+        bool scaled = inverseTemperature != 1f;
+        for (int v = 0; v < xs.Length; v++) ps[v] = Exponential.Of((scaled ? xs[v] * scale : xs[v]) - shift);
+        for (int i = xs.Length * Vector<float>.Count; i < logits.Length; i++) p[i] = Exponential.Of((scaled ? logits[i] * inverseTemperature : logits[i]) - logSumExp);
     }
 
     /// <summary>Rows of p_t the managed path dots with each pair of basis rows together (<see cref="DotFourByTwo"/>).</summary>

@@ -73,7 +73,8 @@ internal static class Softmax
             for (int half = 0; half < 2; half++)
             {
                 var shifted = (half == 0 ? low : high) - m;
-                var s = shifted / t;
+                // Dividing by 1 changes nothing and costs a division per vector: greedy's policy temperature is 1.
+                var s = tempered ? shifted / t : shifted;
                 var w = Vector.Exp(s);
                 zv += w;
                 wsv += Vector.ConditionalSelect(Vector.GreaterThan(w, Vector<double>.Zero), w * s, Vector<double>.Zero);
