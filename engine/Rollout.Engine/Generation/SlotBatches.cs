@@ -67,12 +67,15 @@ internal sealed class SlotBatches(DecoderSession session, ModelFolder model, Tok
                     Leave(lane, finished, waiting, known);
                 }
                 for (int i = waiting.Count - 1; i >= 0; i--)
-                    if (waiting[i].Row.Dropped || waiting[i].Probes.Ready)
-                    {
-                        if (!waiting[i].Row.Dropped) waiting[i].Row.ProbeValues = waiting[i].Probes.Values();
-                        finished.Add(waiting[i].Row);
-                        waiting.RemoveAt(i);
-                    }
+                {
+                    var (row, probes) = waiting[i];
+                    // A cancelled request's rows wait for nothing: the contexts they wait for may never be finished.
+                    if (requests[row.Request].Cancellation.IsCancellationRequested) row.Drop();
+                    else if (probes.Ready) row.ProbeValues = probes.Values();
+                    else continue;
+                    finished.Add(row);
+                    waiting.RemoveAt(i);
+                }
                 foreach (var request in finished.Select(r => r.Request).Distinct())
                     if (!all.Any(l => l.Running.Any(r => r.Request == request)) && !waiting.Any(w => w.Row.Request == request)
                         && !(queue.TryPeek(out var next) && next.Request <= request))

@@ -159,6 +159,42 @@ public sealed class RequestsAndResumeTests(EngineModels models)
     }
 
     [Fact]
+    public void A_request_cancelled_while_its_rollouts_are_probed_leaves_and_the_others_are_unchanged()
+    {
+        using var engine = RolloutEngine.Open(models.Dir("gpt2-fused"));
+        var prompts = Prompts(engine, 3);
+        // p0 and p1 fill the batch and end together; p2 joins when two slots are free, while p1's rollouts are still
+        // probing in their slots or waiting for one another's probes (a prompt's samples share their first context).
+        var options = new GenerationOptions
+        {
+            SamplesPerPrompt = 2, MaxNewTokens = 6, IgnoreEos = true, Seed = 5, BatchSize = 4,
+            L2T = new L2TGeneration { Options = new L2TOptions { Rank = 4 }, AnswerCue = "\n#### " },
+        };
+        var expected = engine.Generate(prompts, options).ToList();
+
+        using var cancel = new CancellationTokenSource();
+        var requests = prompts.Select((p, i) => new GenerationRequest(p, options) { Cancellation = i == 1 ? cancel.Token : default }).ToList();
+        int tokensOfCancelled = 0;
+        var run = Task.Run(() => engine.Generate(requests, token =>
+        {
+            if (token.Request == 1) tokensOfCancelled++;
+            if (token.Request == 2) cancel.Cancel();
+        }, cancel: TestContext.Current.CancellationToken).ToList(), TestContext.Current.CancellationToken);
+        Assert.True(run.Wait(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken), "the generation did not end");
+
+        var actual = run.Result;
+        Assert.Equal(12, tokensOfCancelled);
+        var kept = expected.Where(r => r.PromptId != "p1").ToList();
+        Assert.Equal(kept.Count, actual.Count);
+        for (int i = 0; i < kept.Count; i++)
+        {
+            Assert.Equal((kept[i].PromptId, kept[i].Sample), (actual[i].PromptId, actual[i].Sample));
+            Assert.Equal(kept[i].TokenIds, actual[i].TokenIds);
+            Assert.Equal(kept[i].Score!.AnswerProbes, actual[i].Score!.AnswerProbes);
+        }
+    }
+
+    [Fact]
     public void A_cancelled_run_stops_at_the_next_step()
     {
         using var engine = RolloutEngine.Open(models.Dir("gpt2"));
