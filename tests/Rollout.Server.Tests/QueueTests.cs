@@ -28,9 +28,12 @@ public sealed class QueueTests(TinyQueueFixture server) : IClassFixture<TinyQueu
             Content = new StringContent($$"""{"model": "arith-qwen2", "prompt": "Compute 1 + 2.", "n": {{Samples}}, "max_tokens": {{Budget}}, "ignore_eos": true, "stream": true}""",
                 Encoding.UTF8, "application/json"),
         };
-        var a = await server.Http.SendAsync(streaming, HttpCompletionOption.ResponseHeadersRead, cancel);
-        var reader = new StreamReader(await a.Content.ReadAsStreamAsync(cancel));
-        Assert.StartsWith("data: ", await reader.ReadLineAsync(cancel)); // A's first token: its call is running
+        // A's client leaves by cancelling, which closes its connection at once: disposing an unfinished response instead
+        // lets HttpClient drain it first, to keep the connection, and how soon that gives up is the client's business.
+        using var leave = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        var a = await server.Http.SendAsync(streaming, HttpCompletionOption.ResponseHeadersRead, leave.Token);
+        var reader = new StreamReader(await a.Content.ReadAsStreamAsync(leave.Token));
+        Assert.StartsWith("data: ", await reader.ReadLineAsync(leave.Token)); // A's first token: its call is running
 
         // B waits for the batcher; then the queue (of one) is full.
         var b = server.Post("/v1/completions", """{"model": "arith-qwen2", "prompt": "Compute 3 + 4.", "max_tokens": 5}""");
@@ -41,6 +44,7 @@ public sealed class QueueTests(TinyQueueFixture server) : IClassFixture<TinyQueu
             """{"error": {"message": "the request queue is full (1 waiting); retry later", "type": "rate_limit_error", "param": null, "code": "queue_full"}}"""), error));
 
         // A goes away: its rows leave the batch, B is decoded.
+        await leave.CancelAsync();
         reader.Dispose();
         a.Dispose();
         var (bStatus, bBody) = await b;
