@@ -61,7 +61,10 @@ public sealed class RolloutEngine : IRolloutGenerator
     /// <summary>The name <see cref="InputException"/>s give the lanes setting.</summary>
     public const string Lanes = "Lanes";
 
-    /// <summary>Time spent in answer probes and scoring since the engine was opened (sampling is the rest of a Generate call).</summary>
+    /// <summary>
+    /// Time spent in answer probes and scoring since the engine was opened (sampling is the rest of a Generate call). A
+    /// fused graph's probes run inside decoding, as rows of the running batch: their time is sampling's.
+    /// </summary>
     public StageTimes Times => _generator.Times;
 
     /// <summary>Tokenizes every prompt (chat template where it has messages) and checks it fits the context window.</summary>
