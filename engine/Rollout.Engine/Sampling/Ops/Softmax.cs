@@ -36,23 +36,9 @@ internal static class Softmax
     /// </summary>
     public static (double LogZ, double Entropy, double RawLogZ) Weights(ReadOnlySpan<float> logits, float max, double temperature, Span<double> weights)
     {
-        var z = 0.0;
-        var ws = 0.0;
-        var rawZ = 0.0;
-        bool tempered = temperature != 1.0;
-        for (var i = 0; i < logits.Length; i++)
-        {
-            var shifted = logits[i] - (double)max;
-            var s = shifted / temperature;
-            var w = Math.Exp(s);
-            weights[i] = w;
-            z += w;
-            // −∞ logits have w = 0 and s = −∞; their term is 0, not NaN.
-            if (w > 0) ws += w * s;
-            if (tempered) rawZ += Math.Exp(shifted);
-        }
-        var logZ = Math.Log(z);
-        return (logZ, logZ - ws / z, tempered ? Math.Log(rawZ) : logZ);
+        double z = 0, ws = 0, rawZ = 0;
+        AddTerms(logits, max, temperature, weights, ref z, ref ws, ref rawZ);
+        return Normalisers(z, ws, rawZ, temperature);
     }
 
     /// <summary>
@@ -82,17 +68,32 @@ internal static class Softmax
             }
         }
         var (z, ws, rawZ) = (Vector.Sum(zv), Vector.Sum(wsv), Vector.Sum(rawv));
-        for (int i = vectors.Length * Vector<float>.Count; i < logits.Length; i++)
+        AddTerms(logits[(vectors.Length * Vector<float>.Count)..], max, temperature, weights: default, ref z, ref ws, ref rawZ);
+        return Normalisers(z, ws, rawZ, temperature);
+    }
+
+    /// <summary>Adds the terms of <paramref name="logits"/> to Z = Σ w_i, Σ w_i s_i and Σ exp(ℓ_i − max), one at a time, writing each w_i unless <paramref name="weights"/> is empty.</summary>
+    private static void AddTerms(ReadOnlySpan<float> logits, float max, double temperature, Span<double> weights, ref double z, ref double ws, ref double rawZ)
+    {
+        bool tempered = temperature != 1.0;
+        for (var i = 0; i < logits.Length; i++)
         {
             var shifted = logits[i] - (double)max;
             var s = shifted / temperature;
             var w = Math.Exp(s);
+            if (!weights.IsEmpty) weights[i] = w;
             z += w;
+            // −∞ logits have w = 0 and s = −∞; their term is 0, not NaN.
             if (w > 0) ws += w * s;
             if (tempered) rawZ += Math.Exp(shifted);
         }
+    }
+
+    /// <summary>log Z, the entropy log Z − Σ w_i s_i / Z, and the temperature-1 normaliser (log Z itself at τ = 1).</summary>
+    private static (double LogZ, double Entropy, double RawLogZ) Normalisers(double z, double ws, double rawZ, double temperature)
+    {
         var logZ = Math.Log(z);
-        return (logZ, logZ - ws / z, tempered ? Math.Log(rawZ) : logZ);
+        return (logZ, logZ - ws / z, temperature != 1.0 ? Math.Log(rawZ) : logZ);
     }
 
     /// <summary>log Σ exp((ℓ_i − max)/τ): the normaliser of softmax(ℓ/τ) relative to max/τ, without writing weights.</summary>
