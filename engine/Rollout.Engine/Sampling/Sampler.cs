@@ -53,11 +53,18 @@ internal sealed class Sampler
             logits = penalized;
         }
 
-        // Two passes over the row: the max (and arg max), then everything the normalisers need.
-        var (max, argMax) = Softmax.Max(logits);
         var tau = p.PolicyTemperature;
         bool draws = given == null && !p.Greedy;
-        var (logZ, entropy, rawLogZ) = draws ? Softmax.Weights(logits, max, tau, _weights.AsSpan(0, vocab)) : Softmax.Statistics(logits, max, tau);
+        float max;
+        int argMax;
+        double logZ, entropy, rawLogZ;
+        // A draw needs every weight: the max (and arg max) first, then the weights and normalisers. Otherwise one read.
+        if (draws)
+        {
+            (max, argMax) = Softmax.Max(logits);
+            (logZ, entropy, rawLogZ) = Softmax.Weights(logits, max, tau, _weights.AsSpan(0, vocab));
+        }
+        else (max, argMax, logZ, entropy, rawLogZ) = Softmax.Statistics(logits, tau);
 
         var token = given ?? (draws ? Draw(vocab, p, rng!.NextDouble()) : argMax);
         var shifted = logits[token] - (double)max;

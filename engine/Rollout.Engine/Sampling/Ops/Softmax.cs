@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using Rollout.Kernels.Runtime;
 
 namespace Rollout.Engine.Sampling.Ops;
 
@@ -42,34 +43,79 @@ internal static class Softmax
     }
 
     /// <summary>
-    /// <see cref="Weights"/>' log Z, entropy and temperature-1 normaliser without the weights, for a choice that draws
-    /// nothing (greedy, or a given token): in double still, but a vector of terms at a time, since a 150k-token row's
-    /// exps are most of a greedy step's host work. The sums round in another order, so they may differ from Weights'
-    /// in the last places.
+    /// <see cref="Max"/> and <see cref="Weights"/>' log Z, entropy and temperature-1 normaliser, without the weights, for
+    /// a choice that draws nothing (greedy, or a given token), reading the row once: a 150k-token row is most of a greedy
+    /// step's host work, and it comes from memory, since the head's weights stream through the caches after it is written.
+    /// Chunk by chunk (each held in L1 for its two sweeps): the chunk's max, then its terms against that max, rescaled
+    /// into running totals when the max rises. The exps run in float32 a vector at a time (<see cref="Exponential"/>, as
+    /// the kernels' managed sweeps; ~5× faster than double ones), summed in double. Each term is off by ~1e−7 of itself,
+    /// which leaves the statistics within float32's resolution of them, the precision they are reported in; they may
+    /// differ from Weights' in those last places. Throws as <see cref="Max"/> does, at the first chunk with a NaN or +∞.
     /// </summary>
-    public static (double LogZ, double Entropy, double RawLogZ) Statistics(ReadOnlySpan<float> logits, float max, double temperature)
+    public static (float Max, int ArgMax, double LogZ, double Entropy, double RawLogZ) Statistics(ReadOnlySpan<float> logits, double temperature)
+    {
+        if (logits.IsEmpty) throw new ArgumentException("empty logits row", nameof(logits));
+        float max = float.NegativeInfinity;
+        int argMax = -1;
+        double z = 0, ws = 0, rawZ = 0;
+        for (int start = 0; start < logits.Length; start += ChunkLength)
+        {
+            var chunk = logits.Slice(start, Math.Min(ChunkLength, logits.Length - start));
+            int at = TensorPrimitives.IndexOfMax(chunk);
+            float chunkMax = chunk[at];
+            if (float.IsNaN(chunkMax) || float.IsPositiveInfinity(chunkMax)) throw new NonFiniteLogitsException(start + at, chunkMax);
+            if (float.IsNegativeInfinity(chunkMax)) continue; // masked throughout: no terms
+            var (chunkZ, chunkWs, chunkRawZ) = Terms(chunk, chunkMax, temperature);
+            // Totals are relative to the running max; the lower of the two maxes is shifted by d = (its max − the higher)/τ,
+            // which scales its weights by e^d and adds d to each of its s.
+            bool rises = chunkMax > max; // strictly: the first of equal maxima keeps the arg max
+            double d = (Math.Min(chunkMax, max) - (double)Math.Max(chunkMax, max)) / temperature;
+            double scale = Math.Exp(d), rawScale = temperature == 1.0 ? scale : Math.Exp(Math.Min(chunkMax, max) - (double)Math.Max(chunkMax, max));
+            if (rises)
+            {
+                (ws, z, rawZ) = argMax < 0 ? (0, 0, 0) : (scale * (ws + d * z), scale * z, rawScale * rawZ);
+                (z, ws, rawZ) = (z + chunkZ, ws + chunkWs, rawZ + chunkRawZ);
+                (max, argMax) = (chunkMax, start + at);
+            }
+            else (z, ws, rawZ) = (z + scale * chunkZ, ws + scale * (chunkWs + d * chunkZ), rawZ + rawScale * chunkRawZ);
+        }
+        if (argMax < 0) throw new NonFiniteLogitsException(-1, float.NegativeInfinity);
+        // IndexOfMax ranks +0 above −0; torch.argmax does not.
+        if (max == 0) argMax = logits.IndexOf(0f);
+        var (logZ, entropy, rawLogZ) = Normalisers(z, ws, rawZ, temperature);
+        return (max, argMax, logZ, entropy, rawLogZ);
+    }
+
+    /// <summary>Logits per chunk of <see cref="Statistics"/>: 8 KB, a quarter of L1, and a whole number of vectors.</summary>
+    private const int ChunkLength = 2048;
+
+    /// <summary>Z = Σ w_i, Σ w_i s_i and Σ exp(ℓ_i − max) of one chunk against its own max, the exps in float32.</summary>
+    private static (double Z, double Ws, double RawZ) Terms(ReadOnlySpan<float> logits, float max, double temperature)
     {
         bool tempered = temperature != 1.0;
-        var (m, t) = (new Vector<double>(max), new Vector<double>(temperature));
+        var (m, inverse, floor) = (new Vector<float>(max), new Vector<float>((float)(1 / temperature)), new Vector<float>(Exponential.Floor));
         Vector<double> zv = default, wsv = default, rawv = default;
         var vectors = MemoryMarshal.Cast<float, Vector<float>>(logits);
         for (int v = 0; v < vectors.Length; v++)
         {
-            Vector.Widen(vectors[v], out var low, out var high);
-            for (int half = 0; half < 2; half++)
+            var shifted = vectors[v] - m;
+            // Multiplying by 1 changes nothing and costs a multiply per vector: greedy's policy temperature is 1.
+            var s = tempered ? shifted * inverse : shifted;
+            var w = Exponential.Of(s);
+            // Where w is 0, s may be −∞ (a masked token): w·max(s, floor) keeps its term 0, not NaN.
+            Vector.Widen(w, out var wLow, out var wHigh);
+            Vector.Widen(Vector.Max(s, floor), out var sLow, out var sHigh);
+            zv += wLow + wHigh;
+            wsv += wLow * sLow + wHigh * sHigh;
+            if (tempered)
             {
-                var shifted = (half == 0 ? low : high) - m;
-                // Dividing by 1 changes nothing and costs a division per vector: greedy's policy temperature is 1.
-                var s = tempered ? shifted / t : shifted;
-                var w = Vector.Exp(s);
-                zv += w;
-                wsv += Vector.ConditionalSelect(Vector.GreaterThan(w, Vector<double>.Zero), w * s, Vector<double>.Zero);
-                if (tempered) rawv += Vector.Exp(shifted);
+                Vector.Widen(Exponential.Of(shifted), out var rawLow, out var rawHigh);
+                rawv += rawLow + rawHigh;
             }
         }
         var (z, ws, rawZ) = (Vector.Sum(zv), Vector.Sum(wsv), Vector.Sum(rawv));
         AddTerms(logits[(vectors.Length * Vector<float>.Count)..], max, temperature, weights: default, ref z, ref ws, ref rawZ);
-        return Normalisers(z, ws, rawZ, temperature);
+        return (z, ws, tempered ? rawZ : z);
     }
 
     /// <summary>Adds the terms of <paramref name="logits"/> to Z = Σ w_i, Σ w_i s_i and Σ exp(ℓ_i − max), one at a time, writing each w_i unless <paramref name="weights"/> is empty.</summary>
