@@ -47,7 +47,7 @@ public sealed class RolloutServer : IAsyncDisposable
     public static async Task<RolloutServer> StartAsync(ServerOptions options, TextWriter? log = null)
     {
         options.Validate();
-        var engine = RolloutEngine.Open(options.ModelDir, options.Device);
+        var engine = RolloutEngine.Open(options.ModelDir, options.Device, lanes: options.Lanes);
         try
         {
             var model = new ServedModel(engine, options.MaxBatch);

@@ -13,6 +13,8 @@ public sealed record ServerOptions
     public ExecutionDevice Device { get; init; } = ExecutionDevice.Cpu;
     /// <summary>Rows (sequences) decoded together.</summary>
     public int MaxBatch { get; init; } = 64;
+    /// <summary>CPU decode lanes the batch is split over (see <c>RolloutEngine.Open</c>'s lanes).</summary>
+    public int Lanes { get; init; } = 1;
     /// <summary>Requests that may wait for the batcher; one more is answered 429.</summary>
     public int MaxQueue { get; init; } = 256;
 

@@ -16,6 +16,7 @@ public sealed class ServeCommandTests
     [InlineData("--max-queue", "-1", "rollout: --max-queue must be at least 1 (got -1)")]
     [InlineData("--host", "example.org", "rollout: --host 'example.org' is not an IP address or localhost")]
     [InlineData("--device", "tpu", "rollout: --device: 'tpu' is not a device (cpu, cuda)")]
+    [InlineData("--lanes", "0", "rollout: --lanes must be at least 1 (got 0)")]
     public void A_bad_option_ends_in_one_line_with_exit_code_2(string option, string value, string message)
     {
         var (output, error) = (new StringWriter(), new StringWriter());

@@ -13,14 +13,14 @@ namespace Rollout.Cluster.Worker;
 public static class WorkerHost
 {
     public sealed record Settings(string ModelDir, ClusterConnection Cluster, int SiloPort, int GatewayPort,
-        ExecutionDevice Device, int MaxBatch, IPAddress? Address, int? MetricsPort = null);
+        ExecutionDevice Device, int MaxBatch, IPAddress? Address, int? MetricsPort = null, int Lanes = 1);
 
     /// <summary>Opens the model, joins the cluster, prints one line with the worker's address, and serves until <paramref name="stop"/> (or SIGINT / SIGTERM).</summary>
     public static void Run(Settings settings, TextWriter output, TextWriter error, CancellationToken stop = default)
     {
         if (settings.MaxBatch < 1) throw new InputException($"--max-batch must be at least 1 (got {settings.MaxBatch})");
         // The model first: a bad folder costs no cluster membership.
-        var engine = RolloutEngine.Open(settings.ModelDir, settings.Device);
+        var engine = RolloutEngine.Open(settings.ModelDir, settings.Device, lanes: settings.Lanes);
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         // Orleans' errors only, on stderr: a worker's stdout is its one ready line.

@@ -29,7 +29,10 @@ internal sealed class GenerationOptionSet
     private readonly Option<string> _episodes = new("--episodes") { Description = "Episode segmentation: tags | think | regex:RE", DefaultValueFactory = _ => "tags" };
     private readonly Option<int> _batchSize = new("--batch-size") { Description = "Sequences decoded together", DefaultValueFactory = _ => 16 };
     private readonly Option<string> _device = new("--device") { Description = "Execution provider: cpu | cuda", DefaultValueFactory = _ => "cpu" };
-    private readonly Option<int> _lanes = new("--lanes") { Description = "CPU decode lanes: forward passes run at once, each on the cores / lanes (2 can nearly double a small model's throughput on a few cores; fused graphs)", DefaultValueFactory = _ => 1 };
+    private readonly Option<int> _lanes = LanesOption();
+
+    /// <summary><c>--lanes</c>, as generate, serve and worker take it (<c>RolloutEngine.Open</c>'s lanes).</summary>
+    public static Option<int> LanesOption() => new("--lanes") { Description = "CPU decode lanes: forward passes run at once, each on the cores / lanes (2 can nearly double a small model's throughput on a few cores; fused graphs)", DefaultValueFactory = _ => 1 };
 
     public void AddTo(Command command)
     {

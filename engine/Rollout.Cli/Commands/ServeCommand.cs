@@ -15,8 +15,9 @@ internal static class ServeCommand
         var device = new Option<string>("--device") { Description = "Execution provider: cpu | cuda", DefaultValueFactory = _ => "cpu" };
         var maxBatch = new Option<int>("--max-batch") { Description = "Sequences decoded together", DefaultValueFactory = _ => defaults.MaxBatch };
         var maxQueue = new Option<int>("--max-queue") { Description = "Requests that may wait; one more is answered 429", DefaultValueFactory = _ => defaults.MaxQueue };
+        var lanes = GenerationOptionSet.LanesOption();
         var command = new Command("serve", "Serve a model over an OpenAI-compatible HTTP API (chat and text completions, streaming, the l2t extension)")
-            { model, host, port, device, maxBatch, maxQueue };
+            { model, host, port, device, maxBatch, maxQueue, lanes };
         command.SetAction(parse =>
         {
             var options = new ServerOptions
@@ -27,6 +28,7 @@ internal static class ServeCommand
                 Device = GenerationOptionSet.ParseDevice(parse.GetValue(device)!),
                 MaxBatch = parse.GetValue(maxBatch),
                 MaxQueue = parse.GetValue(maxQueue),
+                Lanes = parse.GetValue(lanes),
             };
             var error = parse.InvocationConfiguration.Error;
             var server = RolloutServer.StartAsync(options, error).GetAwaiter().GetResult();

@@ -19,7 +19,8 @@ internal static class WorkerCommand
         var device = new Option<string>("--device") { Description = "Execution provider: cpu | cuda", DefaultValueFactory = _ => "cpu" };
         var maxBatch = new Option<int>("--max-batch") { Description = "Sequences decoded together", DefaultValueFactory = _ => 16 };
         var metricsPort = new Option<int?>("--metrics-port") { Description = "Serve GET /metrics (Prometheus text: groups, rollouts, tokens, engine seconds, queue) on this port" };
-        var command = new Command("worker", "Serve rollouts to a cluster: an Orleans silo hosting one engine") { model, cluster, siloPort, gatewayPort, address, device, maxBatch, metricsPort };
+        var lanes = GenerationOptionSet.LanesOption();
+        var command = new Command("worker", "Serve rollouts to a cluster: an Orleans silo hosting one engine") { model, cluster, siloPort, gatewayPort, address, device, maxBatch, metricsPort, lanes };
         command.SetAction(parse =>
         {
             IPAddress? ip = null;
@@ -27,7 +28,7 @@ internal static class WorkerCommand
                 throw new InputException($"--address: '{text}' is not an IP address");
             var settings = new WorkerHost.Settings(parse.GetValue(model)!, ClusterConnection.Parse(parse.GetValue(cluster)!),
                 parse.GetValue(siloPort), parse.GetValue(gatewayPort), GenerationOptionSet.ParseDevice(parse.GetValue(device)!), parse.GetValue(maxBatch), ip,
-                parse.GetValue(metricsPort));
+                parse.GetValue(metricsPort), parse.GetValue(lanes));
             WorkerHost.Run(settings, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
             return 0;
         });
