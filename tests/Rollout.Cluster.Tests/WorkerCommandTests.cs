@@ -1,4 +1,5 @@
 using Rollout.Cluster.Tests.Support;
+using Rollout.Tests;
 
 namespace Rollout.Cluster.Tests;
 
@@ -10,10 +11,9 @@ public sealed class WorkerCommandTests
     [InlineData("--lanes", "0", "rollout: --lanes must be at least 1 (got 0)")]
     public void A_bad_option_ends_in_one_line_with_exit_code_2(string option, string value, string message)
     {
-        var (output, error) = (new StringWriter(), new StringWriter());
-        int code = Rollout.Cli.Cli.Run(["worker", "--model", ClusterFixture.Model, "--cluster", "dev", option, value], output, error);
+        var (code, output, error) = CliRun.Run("worker", "--model", ClusterFixture.Model, "--cluster", "dev", option, value);
         Assert.Equal(2, code);
-        Assert.Equal(message, error.ToString().TrimEnd());
-        Assert.Empty(output.ToString());
+        CliRun.AssertOneLineError(error, message);
+        Assert.Empty(output);
     }
 }
