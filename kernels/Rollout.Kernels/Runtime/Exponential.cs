@@ -4,8 +4,8 @@ using System.Runtime.InteropServices;
 namespace Rollout.Kernels.Runtime;
 
 /// <summary>
-/// exp of shifted logits (arguments ≤ 0) in float32 on the host, for the managed backend's softmax sweeps (and the host sampler's statistics). Below
-/// <see cref="Floor"/> the result is 0: e⁻⁶⁴ ≈ 1.6e−28 lies far below float32's resolution of any sum or expectation
+/// exp of shifted logits (arguments ≤ 0) in float32 on the host, for the managed backend's softmax sweeps and the host
+/// sampler's statistics. Below <see cref="Floor"/> the result is 0: e⁻⁶⁴ ≈ 1.6e−28 lies far below float32's resolution of any sum or expectation
 /// over a softmax (whose largest term is e⁰ = 1, or whose weights sum to 1), and smaller arguments would give subnormal
 /// floats, which slow every later multiply-add on x86 many times over.
 /// </summary>

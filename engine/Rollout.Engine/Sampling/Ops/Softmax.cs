@@ -45,7 +45,7 @@ internal static class Softmax
     /// <summary>
     /// <see cref="Max"/> and <see cref="Weights"/>' log Z, entropy and temperature-1 normaliser, without the weights, for
     /// a choice that draws nothing (greedy, or a given token), reading the row once: a 150k-token row is most of a greedy
-    /// step's host work, and it comes from memory, since the head's weights stream through the caches after it is written.
+    /// step's host work, and a step's rows (9.7 MB for 16) come from memory rather than the caches.
     /// Chunk by chunk (each held in L1 for its two sweeps): the chunk's max, then its terms against that max, rescaled
     /// into running totals when the max rises. The exps run in float32 a vector at a time (<see cref="Exponential"/>, as
     /// the kernels' managed sweeps; ~5× faster than double ones), summed in double. Each term is off by ~1e−7 of itself,
