@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using ILGPU;
 using ILGPU.Runtime;
 using Rollout.Kernels.Runtime;
@@ -122,12 +123,12 @@ public static class ScoreProjection
     /// <summary>p_i = exp(ℓ_i/τ − log-sum-exp) in one sweep (the multiply skipped at τ = 1, where it changes nothing).</summary>
     private static void Probabilities(ReadOnlySpan<float> logits, float inverseTemperature, float logSumExp, Span<float> p)
     {
-        var xs = MemoryMarshal.Cast<float, Vector<float>>(logits);
-        var ps = MemoryMarshal.Cast<float, Vector<float>>(p);
-        var (scale, shift) = (new Vector<float>(inverseTemperature), new Vector<float>(logSumExp));
+        var xs = MemoryMarshal.Cast<float, Vector512<float>>(logits);
+        var ps = MemoryMarshal.Cast<float, Vector512<float>>(p);
+        var (scale, shift) = (Vector512.Create(inverseTemperature), Vector512.Create(logSumExp));
         bool scaled = inverseTemperature != 1f;
         for (int v = 0; v < xs.Length; v++) ps[v] = Exponential.Of((scaled ? xs[v] * scale : xs[v]) - shift);
-        for (int i = xs.Length * Vector<float>.Count; i < logits.Length; i++) p[i] = Exponential.Of((scaled ? logits[i] * inverseTemperature : logits[i]) - logSumExp);
+        for (int i = xs.Length * Vector512<float>.Count; i < logits.Length; i++) p[i] = Exponential.Of((scaled ? logits[i] * inverseTemperature : logits[i]) - logSumExp);
     }
 
     /// <summary>Rows of p_t the managed path dots with each pair of basis rows together (<see cref="DotFourByTwo"/>).</summary>
@@ -137,7 +138,9 @@ public static class ScoreProjection
     /// b_k·x_r for the two basis vectors b_0, b_1 and the four rows x_r laid end to end in <paramref name="x"/>, written to
     /// <paramref name="result"/> at <paramref name="at"/> + k + r·<paramref name="stride"/>: each load of a basis vector
     /// serves four rows and each load of a row two basis vectors (eight sums in registers), which makes this
-    /// arithmetic-bound where separate dot products would be load-bound.
+    /// arithmetic-bound where separate dot products would be load-bound. In <see cref="Vector{T}"/>, unlike the exps:
+    /// as fast as 512 bits at this size (the basis streams from memory), and eight 512-bit sums split into 256-bit
+    /// halves would not fit AVX2's registers.
     /// </summary>
     private static void DotFourByTwo(ReadOnlySpan<float> b0, ReadOnlySpan<float> b1, ReadOnlySpan<float> x, Span<float> result, int at, int stride)
     {
@@ -152,8 +155,10 @@ public static class ScoreProjection
         for (int i = 0; i < c0.Length; i++)
         {
             Vector<float> v = c0[i], w = c1[i], r0 = x0[i], r1 = x1[i], r2 = x2[i], r3 = x3[i];
-            s00 += v * r0; s01 += v * r1; s02 += v * r2; s03 += v * r3;
-            s10 += w * r0; s11 += w * r1; s12 += w * r2; s13 += w * r3;
+            s00 = Vector.FusedMultiplyAdd(v, r0, s00); s01 = Vector.FusedMultiplyAdd(v, r1, s01);
+            s02 = Vector.FusedMultiplyAdd(v, r2, s02); s03 = Vector.FusedMultiplyAdd(v, r3, s03);
+            s10 = Vector.FusedMultiplyAdd(w, r0, s10); s11 = Vector.FusedMultiplyAdd(w, r1, s11);
+            s12 = Vector.FusedMultiplyAdd(w, r2, s12); s13 = Vector.FusedMultiplyAdd(w, r3, s13);
         }
         Span<float> sums = [Vector.Sum(s00), Vector.Sum(s01), Vector.Sum(s02), Vector.Sum(s03), Vector.Sum(s10), Vector.Sum(s11), Vector.Sum(s12), Vector.Sum(s13)];
         for (int i = whole; i < n; i++)

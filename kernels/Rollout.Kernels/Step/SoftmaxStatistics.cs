@@ -1,6 +1,6 @@
-using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using ILGPU;
 using ILGPU.Runtime;
 using Rollout.Kernels.Runtime;
@@ -97,20 +97,21 @@ public static class SoftmaxStatistics
     private static (float Sum, float Weighted, float RawSum) ShiftedSums(ReadOnlySpan<float> logits, float inverseTemperature,
         float max, float rawMax)
     {
-        Vector<float> sum = Vector<float>.Zero, weighted = Vector<float>.Zero, rawSum = Vector<float>.Zero;
+        Vector512<float> sum = Vector512<float>.Zero, weighted = Vector512<float>.Zero, rawSum = Vector512<float>.Zero;
         // e is 0 below the floor, where s is clamped to it: a masked token (s = −∞) adds 0 · floor, not 0 · −∞ = NaN.
-        var floor = new Vector<float>(Exponential.Floor);
-        var vectors = MemoryMarshal.Cast<float, Vector<float>>(logits);
+        var (floor, scale, shift, rawShift) = (Vector512.Create(Exponential.Floor), Vector512.Create(inverseTemperature),
+            Vector512.Create(max), Vector512.Create(rawMax));
+        var vectors = MemoryMarshal.Cast<float, Vector512<float>>(logits);
         foreach (var logit in vectors)
         {
-            var shifted = logit * inverseTemperature - new Vector<float>(max);
+            var shifted = logit * scale - shift;
             var e = Exponential.Of(shifted);
             sum += e;
-            weighted += e * Vector.Max(shifted, floor);
-            rawSum += Exponential.Of(logit - new Vector<float>(rawMax));
+            weighted = Vector512.FusedMultiplyAdd(e, Vector512.MaxNative(floor, shifted), weighted);
+            rawSum += Exponential.Of(logit - rawShift);
         }
-        float total = Vector.Sum(sum), totalWeighted = Vector.Sum(weighted), totalRaw = Vector.Sum(rawSum);
-        for (int i = vectors.Length * Vector<float>.Count; i < logits.Length; i++)
+        float total = Vector512.Sum(sum), totalWeighted = Vector512.Sum(weighted), totalRaw = Vector512.Sum(rawSum);
+        for (int i = vectors.Length * Vector512<float>.Count; i < logits.Length; i++)
         {
             float shifted = logits[i] * inverseTemperature - max, e = Exponential.Of(shifted);
             total += e;

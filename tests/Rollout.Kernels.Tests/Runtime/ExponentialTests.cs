@@ -24,4 +24,19 @@ public class ExponentialTests
             Assert.True(Math.Abs(y[i] - expected) <= 2.4e-7 * expected, $"exp({x[i]:R}) = {y[i]:R}, expected {expected:R}");
         }
     }
+
+    [Fact]
+    public void A_NaN_stays_NaN_in_every_lane()
+    {
+        // A NaN logit must reach the sums as NaN (so the row is reported), not vanish under the clamp to the floor.
+        for (int lane = 0; lane < 17; lane++)
+        {
+            var x = Enumerable.Repeat(-1f, 17).ToArray();
+            x[lane] = float.NaN;
+            var y = new float[x.Length];
+            Exponential.Of(x, y);
+            Assert.True(float.IsNaN(y[lane]), $"lane {lane}: {y[lane]}");
+            Assert.Equal(17 - 1, y.Count(value => value == MathF.Exp(-1f) || Math.Abs(value - Math.Exp(-1)) <= 2.4e-7 * Math.Exp(-1)));
+        }
+    }
 }
