@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
@@ -30,6 +31,10 @@ internal sealed class DecoderSession : IDisposable
     private readonly Dictionary<string, (long[] Dims, int DataType)> _initializers;
     /// <summary>Replaced initializers: ONNX Runtime reads them in place, so they live as long as the session they went into.</summary>
     private Dictionary<string, (float[] Data, OrtValue Value)> _overrides = new();
+    /// <summary>The head's product when the session computes the logits itself (<see cref="OutputHead.Detached"/>); else null.</summary>
+    private readonly HostHead? _hostHead;
+    /// <summary>The initializers <see cref="_hostHead"/> was packed from: its weight's (a tied head's is the embedding's) and its bias's.</summary>
+    private readonly string[] _hostHeadInputs;
 
     public ModelConfig Config { get; }
     public ExecutionDevice Device { get; }
@@ -48,7 +53,7 @@ internal sealed class DecoderSession : IDisposable
 
     private DecoderSession(InferenceSession session, ModelConfig config, DecoderSignature signature, OutputHead head,
         ExecutionDevice device, SharedCudaContext? sharedContext, string onnxPath, int intraOpThreads, EditedModel edited,
-        Dictionary<string, (long[] Dims, int DataType)> initializers)
+        Dictionary<string, (long[] Dims, int DataType)> initializers, (HostHead Head, string[] Inputs)? hostHead)
     {
         _session = session;
         _intraOpThreads = intraOpThreads;
@@ -61,8 +66,9 @@ internal sealed class DecoderSession : IDisposable
         Config = config;
         Signature = signature;
         Head = head;
-        var logitsDims = session.OutputMetadata[DecoderSignature.Logits].Dimensions;
-        VocabSize = logitsDims.Length == 3 && logitsDims[2] > 0 ? logitsDims[2] : config.VocabSize;
+        (_hostHead, _hostHeadInputs) = hostHead ?? (null, []);
+        var logitsDims = _hostHead != null ? [] : session.OutputMetadata[DecoderSignature.Logits].Dimensions;
+        VocabSize = _hostHead?.Vocab ?? (logitsDims.Length == 3 && logitsDims[2] > 0 ? logitsDims[2] : config.VocabSize);
         HiddenStatesType = session.OutputMetadata[head.HiddenStates].ElementDataType;
     }
 
@@ -70,12 +76,15 @@ internal sealed class DecoderSession : IDisposable
     /// (checked), so steps can write into ILGPU's CUDA buffers. Not owned; it must outlive the session, and the
     /// session must be created and run on one thread.</param>
     /// <param name="intraOpThreads">ONNX Runtime's threads within one run (0: one per core); fewer where several runs go at once (decode lanes).</param>
+    /// <param name="headOnHost">On the CPU, compute the logits with <see cref="HostHead"/> rather than the graph's MatMul
+    /// where the head allows it (<see cref="OutputHead.CanDetach"/>) and the machine has AVX-512; false keeps the graph's.</param>
     public static DecoderSession Load(string onnxPath, ModelConfig config, ExecutionDevice device = ExecutionDevice.Cpu,
-        SharedCudaContext? sharedContext = null, int intraOpThreads = 0)
+        SharedCudaContext? sharedContext = null, int intraOpThreads = 0, bool headOnHost = true)
     {
         if (sharedContext != null && device != ExecutionDevice.Cuda)
             throw new ArgumentException("a shared CUDA context needs ExecutionDevice.Cuda", nameof(sharedContext));
-        var (edited, head, initializers, fused) = WithHiddenStatesOutput(onnxPath);
+        var (edited, head, initializers, fused) = WithHiddenStatesOutput(onnxPath,
+            detachHead: headOnHost && device == ExecutionDevice.Cpu && HostHead.Supported);
         try
         {
             // The parsed graph is garbage now; collect it, and give its memory back to the system, before ONNX Runtime
@@ -84,12 +93,27 @@ internal sealed class DecoderSession : IDisposable
             var session = CreateSession(edited, onnxPath, device, sharedContext, intraOpThreads, new Dictionary<string, (float[], OrtValue)>());
             try
             {
-                return new DecoderSession(session, config, DecoderSignature.Read(session, config, onnxPath, fused), head, device, sharedContext,
-                    onnxPath, intraOpThreads, edited, initializers);
+                (HostHead, string[])? hostHead = null;
+                if (head.Detached)
+                {
+                    var (weights, bias) = HostHeadValues(onnxPath, head, config.Hidden, new Dictionary<string, float[]>());
+                    hostHead = (new HostHead(weights.Stored, weights.StoredAsColumns, bias, weights.Vocab, config.Hidden),
+                        head.Bias == null ? [weights.Name] : [weights.Name, head.Bias]);
+                }
+                return new DecoderSession(session, config, DecoderSignature.Read(session, config, onnxPath, fused, logitsOnHost: head.Detached), head,
+                    device, sharedContext, onnxPath, intraOpThreads, edited, initializers, hostHead);
             }
             catch { session.Dispose(); throw; }
         }
         catch { edited.Dispose(); throw; }
+    }
+
+    /// <summary>The head's weights and bias (empty for none) as the session runs them: the replaced ones where <paramref name="overrides"/> has them.</summary>
+    private static (HeadWeights Weights, float[] Bias) HostHeadValues(string onnxPath, OutputHead head, int hidden, IReadOnlyDictionary<string, float[]> overrides)
+    {
+        var weights = HeadWeights.Read(onnxPath, vocab: null, hidden, overrides);
+        float[] bias = head.Bias == null ? [] : overrides.TryGetValue(head.Bias, out var replaced) ? replaced : OnnxInitializers.Open(onnxPath).Read(head.Bias);
+        return (weights, bias);
     }
 
     /// <param name="overrides">Initializers ONNX Runtime takes from these values instead of the graph.</param>
@@ -167,6 +191,12 @@ internal sealed class DecoderSession : IDisposable
         _session = session;
         _overrides = overrides;
         KvMemory = KvMemoryOf(session);
+        // A replaced head (or bias, or tied embedding) is packed anew; other weights leave it as it is.
+        if (_hostHead != null && _hostHeadInputs.Any(tensors.ContainsKey))
+        {
+            var (weights, bias) = HostHeadValues(_onnxPath, Head, Config.Hidden, WeightOverrides);
+            _hostHead.Replace(weights.Stored, weights.StoredAsColumns, bias);
+        }
         return clock.Elapsed;
     }
 
@@ -181,8 +211,12 @@ internal sealed class DecoderSession : IDisposable
             throw new InputException($"{_onnxPath}: initializer '{name}' is [{string.Join(", ", tensor.Dims)}] ({count} values), the replacement has {data.Length}");
     }
 
-    /// <summary>The model with the output head's input added as a graph output and, where it can, positions selected in front of the head; serialized again.</summary>
-    private static (EditedModel Model, OutputHead Head, Dictionary<string, (long[] Dims, int DataType)> Initializers, bool Fused) WithHiddenStatesOutput(string onnxPath)
+    /// <summary>
+    /// The model with the output head's input added as a graph output and, where it can, positions selected in front of
+    /// the head and, with <paramref name="detachHead"/>, the head's product taken out (<see cref="OutputHead.Detach"/>); serialized again.
+    /// </summary>
+    private static (EditedModel Model, OutputHead Head, Dictionary<string, (long[] Dims, int DataType)> Initializers, bool Fused) WithHiddenStatesOutput(
+        string onnxPath, bool detachHead)
     {
         if (!File.Exists(onnxPath)) throw new InputException($"{onnxPath}: ONNX model not found");
         ModelProto model;
@@ -199,7 +233,10 @@ internal sealed class DecoderSession : IDisposable
         head.ExposeHiddenStates(model.Graph);
         var initializers = model.Graph.Initializer.ToDictionary(t => t.Name, t => (t.Dims.ToArray(), t.DataType));
         bool fused = model.Graph.Node.Any(n => n.OpType == "GroupQueryAttention");
-        return (EditedModel.Of(model), head with { StoredHash = StoredHeadHash(model.Graph, head, onnxPath) }, initializers, fused);
+        // Hashed before the head is detached: the nodes between the head and its stored weight go with it.
+        head = head with { StoredHash = StoredHeadHash(model.Graph, head, onnxPath) };
+        if (detachHead && head.CanDetach(model.Graph, onnxPath)) head = head.Detach(model.Graph);
+        return (EditedModel.Of(model), head, initializers, fused);
     }
 
     /// <summary>
@@ -303,13 +340,15 @@ internal sealed class DecoderSession : IDisposable
         if (selection != null) binding.BindInput(OutputHead.PositionsInput, selection);
         for (int i = 0; i < Signature.PastNames.Count; i++) binding.BindInput(Signature.PastNames[i], past.Values[i]);
 
-        // Bound in this order, so the outputs come back as logits, present..., hidden states.
+        // Bound in this order, so the outputs come back as logits (unless computed here), present..., hidden states
+        // (which a head computed here always needs).
         var hiddenTarget = withHiddenStates ? targets?.HiddenStates : null;
+        bool logitsFromGraph = _hostHead == null, hiddenBound = withHiddenStates || !logitsFromGraph;
         using var device = logitsOnDevice ? new OrtMemoryInfo("Cuda", OrtAllocatorType.DeviceAllocator, 0, OrtMemType.Default) : null;
-        BindOutput(binding, DecoderSignature.Logits, targets?.Logits, device);
+        if (logitsFromGraph) BindOutput(binding, DecoderSignature.Logits, targets?.Logits, device);
         for (int i = 0; i < Signature.PresentNames.Count; i++)
             BindOutput(binding, Signature.PresentNames[i], Signature.SharesKvBuffer ? past.Values[i] : null, KvMemory.Location);
-        if (withHiddenStates) BindOutput(binding, Head.HiddenStates, hiddenTarget, device);
+        if (hiddenBound) BindOutput(binding, Head.HiddenStates, hiddenTarget, device);
 
         _sharedContext?.MakeCurrent();
         var outputs = _session.RunWithBoundResults(_runOptions, binding);
@@ -318,7 +357,7 @@ internal sealed class DecoderSession : IDisposable
 
         // An output written into a target comes back as a second handle on the caller's tensor: the step
         // reads the caller's and only releases the handle.
-        var presentValues = outputs.Skip(1).Take(Signature.PresentNames.Count).ToArray();
+        var presentValues = outputs.Skip(logitsFromGraph ? 1 : 0).Take(Signature.PresentNames.Count).ToArray();
         KvCache? present = null;
         if (Signature.SharesKvBuffer)
         {
@@ -326,9 +365,41 @@ internal sealed class DecoderSession : IDisposable
             past.Wrote(width);
         }
         else present = new KvCache(presentValues, rows, past.Length + newTokens, KvMemory);
-        OrtValue[] handles = withHiddenStates ? [outputs[0], outputs[^1]] : [outputs[0]];
-        return new DecoderStep(targets?.Logits ?? outputs[0], withHiddenStates ? hiddenTarget ?? outputs[^1] : null,
-            present, rows, computed, handles, Head.SelectsPositions || outputPositions == null ? null : selected);
+        var positionMap = Head.SelectsPositions || outputPositions == null ? null : selected;
+        if (logitsFromGraph)
+        {
+            OrtValue[] handles = withHiddenStates ? [outputs[0], outputs[^1]] : [outputs[0]];
+            return new DecoderStep(targets?.Logits ?? outputs[0], withHiddenStates ? hiddenTarget ?? outputs[^1] : null,
+                present, rows, computed, handles, positionMap);
+        }
+        return HostHeadStep(hiddenTarget ?? outputs[^1], outputs[^1], withHiddenStates, targets?.Logits, present, rows, computed, positionMap);
+    }
+
+    /// <summary>The step of a run whose logits <see cref="HostHead"/> computes from its hidden states: into the caller's target, or a pooled array the step gives back.</summary>
+    private DecoderStep HostHeadStep(OrtValue hidden, OrtValue hiddenHandle, bool withHiddenStates, OrtValue? logitsTarget, KvCache? present,
+        int rows, int positions, long[]? positionMap)
+    {
+        int entries = rows * positions;
+        float[]? pooled = null;
+        OrtValue logits;
+        if (logitsTarget != null) logits = logitsTarget;
+        else
+        {
+            pooled = ArrayPool<float>.Shared.Rent(entries * VocabSize);
+            logits = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pooled.AsMemory(0, entries * VocabSize), [rows, positions, VocabSize]);
+        }
+        try
+        {
+            _hostHead!.Logits(hidden.GetTensorDataAsSpan<float>()[..(entries * Config.Hidden)], logits.GetTensorMutableDataAsSpan<float>(), entries);
+        }
+        catch
+        {
+            if (pooled != null) { logits.Dispose(); ArrayPool<float>.Shared.Return(pooled); }
+            hiddenHandle.Dispose();
+            throw;
+        }
+        OrtValue[] handles = pooled != null ? [hiddenHandle, logits] : [hiddenHandle];
+        return new DecoderStep(logits, withHiddenStates ? hidden : null, present, rows, positions, handles, positionMap, pooled);
     }
 
     private static void BindOutput(OrtIoBinding binding, string name, OrtValue? target, OrtMemoryInfo? memory = null)
@@ -379,6 +450,7 @@ internal sealed class DecoderStep : IDisposable
     private readonly float[]? _widenedLogits;
     private readonly int _positions;
     private readonly long[]? _positionMap;
+    private readonly float[]? _pooled;
 
     /// <summary>The grown cache of an Optimum-layout graph; null for a fused graph, which wrote into its past in place.</summary>
     public KvCache? Present { get; }
@@ -390,9 +462,12 @@ internal sealed class DecoderStep : IDisposable
     /// <paramref name="hidden"/> are among them unless the caller owns them.</param>
     /// <param name="positionMap">Where the graph computed every position but only some were asked for: the output
     /// position of each one asked for.</param>
-    internal DecoderStep(OrtValue logits, OrtValue? hidden, KvCache? present, int rows, int positions, OrtValue[] owned, long[]? positionMap = null)
+    /// <param name="pooled">The array behind <paramref name="logits"/> when it came from <see cref="ArrayPool{T}.Shared"/>: returned on disposal.</param>
+    internal DecoderStep(OrtValue logits, OrtValue? hidden, KvCache? present, int rows, int positions, OrtValue[] owned, long[]? positionMap = null,
+        float[]? pooled = null)
     {
         _logits = logits;
+        _pooled = pooled;
         _hidden = hidden;
         _owned = owned;
         _positions = positions;
@@ -441,6 +516,7 @@ internal sealed class DecoderStep : IDisposable
     public void Dispose()
     {
         foreach (var value in _owned) value.Dispose();
+        if (_pooled != null) ArrayPool<float>.Shared.Return(_pooled);
     }
 
     private static OrtValue OnHost(OrtValue value, string what) =>

@@ -30,13 +30,14 @@ internal sealed partial record DecoderSignature(
     [GeneratedRegex(@"^past_key_values\.(\d+)\.(key|value)$")]
     private static partial Regex PastName();
 
-    public static DecoderSignature Read(InferenceSession session, ModelConfig config, string modelPath, bool sharesKvBuffer)
+    /// <param name="logitsOnHost">Whether the session computes the logits (float32) itself, so the graph has no logits output.</param>
+    public static DecoderSignature Read(InferenceSession session, ModelConfig config, string modelPath, bool sharesKvBuffer, bool logitsOnHost = false)
     {
         var inputs = session.InputMetadata;
         foreach (var required in new[] { InputIds, AttentionMask })
             if (!inputs.ContainsKey(required))
                 throw new InputException($"{modelPath}: the graph has no '{required}' input (expected Optimum's decoder-with-past layout)");
-        if (!session.OutputMetadata.TryGetValue(Logits, out var logits))
+        if (!session.OutputMetadata.TryGetValue(Logits, out var logits) && !logitsOnHost)
             throw new InputException($"{modelPath}: the graph has no 'logits' output");
 
         var layers = inputs.Keys.Select(n => PastName().Match(n)).Where(m => m.Success)
@@ -66,7 +67,7 @@ internal sealed partial record DecoderSignature(
             HeadDim: Dim(3, config.HeadDim),
             HasPositionIds: inputs.ContainsKey(PositionIds),
             KvType: key0.ElementDataType,
-            LogitsType: logits.ElementDataType,
+            LogitsType: logits?.ElementDataType ?? TensorElementType.Float,
             PastNames: past,
             PresentNames: present,
             SharesKvBuffer: sharesKvBuffer);

@@ -12,8 +12,9 @@ namespace Rollout.Engine.Model;
 /// reshape between it and the logits), so <see cref="SelectPositions"/> can pick positions in front of it.</param>
 /// <param name="SelectsPositions">Whether <see cref="SelectPositions"/> has put <see cref="PositionsInput"/> in front of the head.</param>
 /// <param name="StoredHash">The hash of the head's stored values (<see cref="HashStored"/>) when the session read them at load; else null.</param>
+/// <param name="Detached">Whether <see cref="Detach"/> has taken the head's product out of the graph, so the session computes the logits.</param>
 internal sealed record OutputHead(string HiddenStates, string Weight, string? Bias, bool ReadsSequence = true, bool SelectsPositions = false,
-    UInt128? StoredHash = null)
+    UInt128? StoredHash = null, bool Detached = false)
 {
     /// <summary>The graph input (int64 [K], indices into a run's new positions) naming the positions that reach the head.</summary>
     public const string PositionsInput = "rollout_output_positions";
@@ -83,6 +84,60 @@ internal sealed record OutputHead(string HiddenStates, string Weight, string? Bi
         var known = graph.ValueInfo.FirstOrDefault(v => v.Name == HiddenStates);
         if (known != null) graph.ValueInfo.Add(new ValueInfoProto { Name = selected, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = known.Type.TensorType.ElemType } } });
         return this with { HiddenStates = selected, SelectsPositions = true };
+    }
+
+    /// <summary>
+    /// Whether the logits can be computed outside the graph from <see cref="HiddenStates"/> (<see cref="HostHead"/>): a
+    /// MatMul over the sequence activation with float32 logits, its weight an initializer (through casts and transposes)
+    /// and its bias, if any, an initializer too.
+    /// </summary>
+    public bool CanDetach(GraphProto graph, string onnxPath, string logitsName = "logits")
+    {
+        var initializers = graph.Initializer.Select(t => t.Name).ToHashSet();
+        var logits = graph.Output.FirstOrDefault(o => o.Name == logitsName);
+        if (!ReadsSequence || logits?.Type?.TensorType?.ElemType != (int)TensorProto.Types.DataType.Float) return false;
+        if (Bias != null && !initializers.Contains(Bias)) return false;
+        if (graph.Node.FirstOrDefault(n => n.Input.Contains(HiddenStates) && n.Input.Contains(Weight)) is not { OpType: "MatMul" }) return false;
+        // A Cast on the way means the product runs in another type (an fp16 head): the graph's then.
+        var producers = new Dictionary<string, NodeProto>();
+        foreach (var node in graph.Node)
+            foreach (var output in node.Output) producers[output] = node;
+        for (var name = logitsName; producers.TryGetValue(name, out var node) && node.OpType != "MatMul";
+             name = node.OpType == "Add" ? node.Input.First(i => i != Bias) : node.Input[0])
+            if (node.OpType == "Cast") return false;
+        try { StoredWeight(graph, Weight, initializers.Contains, onnxPath); }
+        catch (InputException) { return false; }
+        return true;
+    }
+
+    /// <summary>
+    /// Takes the head's product out of the graph (<see cref="CanDetach"/> first): the nodes from its MatMul to the logits,
+    /// the logits output, and every node that fed only them (a Transpose of a tied embedding would otherwise still run).
+    /// The session then computes the logits from <see cref="HiddenStates"/>, which must be an output.
+    /// </summary>
+    public OutputHead Detach(GraphProto graph, string logitsName = "logits")
+    {
+        var producers = new Dictionary<string, NodeProto>();
+        foreach (var node in graph.Node)
+            foreach (var output in node.Output) producers[output] = node;
+        // The path from the logits back to the MatMul, as Find walked it.
+        var name = logitsName;
+        while (producers.TryGetValue(name, out var node))
+        {
+            graph.Node.Remove(node);
+            if (node.Input.Contains(HiddenStates) && node.Input.Contains(Weight)) break;
+            name = node.OpType == "Add" ? node.Input.First(i => i != Bias) : node.Input[0];
+        }
+        graph.Output.Remove(graph.Output.Single(o => o.Name == logitsName));
+        // Nodes none of whose outputs anything reads, until there are none.
+        while (true)
+        {
+            var read = graph.Node.SelectMany(n => n.Input).Concat(graph.Output.Select(o => o.Name)).ToHashSet();
+            var dead = graph.Node.Where(n => !n.Output.Any(read.Contains)).ToList();
+            if (dead.Count == 0) break;
+            foreach (var node in dead) graph.Node.Remove(node);
+        }
+        return this with { Detached = true };
     }
 
     /// <summary>Adds <see cref="HiddenStates"/> as a graph output unless it already is one.</summary>

@@ -33,6 +33,37 @@ public sealed class DecoderSessionTests(EngineModels models)
 
     [Theory]
     [MemberData(nameof(EngineModels.Names), MemberType = typeof(EngineModels))]
+    public void The_head_computed_on_the_host_gives_the_graphs_logits(string arch)
+    {
+        var folder = ModelFolder.Open(models.Dir(arch));
+        using var onHost = folder.OpenSession();
+        using var inGraph = DecoderSession.Load(folder.OnnxPath, folder.Config, headOnHost: false);
+        // Every family this project writes has a plain MatMul head; it leaves the graph wherever AVX-512 runs the product.
+        Assert.Equal(HostHead.Supported, onHost.Head.Detached);
+        Assert.False(inGraph.Head.Detached);
+        Assert.Equal(inGraph.VocabSize, onHost.VocabSize);
+        int[] tokens = [5, 17, 200, 33, 9];
+
+        float[] Logits(DecoderSession session)
+        {
+            using var empty = KvCache.Empty(session.Signature, 1);
+            using var step = session.Run(tokens.Select(t => (long)t).ToArray(), tokens.Select(_ => 1L).ToArray(),
+                Enumerable.Range(0, tokens.Length).Select(i => (long)i).ToArray(), tokens.Length, empty, withHiddenStates: false);
+            using var present = step.Present;
+            return step.AllLogits.ToArray();
+        }
+        var expected = Logits(inGraph);
+        var actual = Logits(onHost);
+        Assert.Equal(expected.Length, actual.Length);
+        Assert.Equal(tokens.Length * inGraph.VocabSize, actual.Length);
+        // Both are float32 sums of the same d products, in different orders.
+        double scale = expected.Max(Math.Abs);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * scale, $"logit {i}: {actual[i]:R} vs {expected[i]:R}");
+    }
+
+    [Theory]
+    [MemberData(nameof(EngineModels.Names), MemberType = typeof(EngineModels))]
     public void A_chunk_of_several_tokens_after_a_cached_prefix_equals_the_reference(string arch)
     {
         var folder = ModelFolder.Open(models.Dir(arch));

@@ -1,9 +1,9 @@
-using Rollout.Engine.Features;
+using Rollout.Engine.Model;
 using Rollout.Engine.Tests.Support;
 using Rollout.Models.Onnx;
 using Rollout.Tests;
 
-namespace Rollout.Engine.Tests.Features;
+namespace Rollout.Engine.Tests.Model;
 
 /// <summary>The head W (V×d) read from every way the writer stores it: tied (GPT-2, Qwen2) or its own (Llama), fp32 or fp16, inline or external.</summary>
 [Collection(EngineModelsCollection.Name)]

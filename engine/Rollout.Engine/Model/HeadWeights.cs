@@ -1,7 +1,6 @@
 using Onnx;
-using Rollout.Engine.Model;
 
-namespace Rollout.Engine.Features;
+namespace Rollout.Engine.Model;
 
 /// <summary>
 /// Reads the output head W (V×d, row v = the weights of token v) from the ONNX initializer that
@@ -26,8 +25,12 @@ internal sealed class HeadWeights
     public int Vocab { get; }
     public int Hidden { get; }
 
-    private HeadWeights(float[] stored, bool storedAsColumns, bool replaced, int vocab, int hidden)
+    /// <summary>The initializer the values come from (a tied head's is the embedding's).</summary>
+    public string Name { get; }
+
+    private HeadWeights(string name, float[] stored, bool storedAsColumns, bool replaced, int vocab, int hidden)
     {
+        Name = name;
         Stored = stored;
         StoredAsColumns = storedAsColumns;
         Replaced = replaced;
@@ -45,20 +48,22 @@ internal sealed class HeadWeights
         return w;
     }
 
+    /// <param name="vocab">V, checked against the stored shape; null takes it from there.</param>
     /// <param name="overrides">Initializers the session runs with instead of the file's (<see cref="DecoderSession.UpdateWeights"/>): the head is read from there when it is among them.</param>
-    public static HeadWeights Read(string onnxPath, int vocab, int hidden, IReadOnlyDictionary<string, float[]>? overrides = null)
+    public static HeadWeights Read(string onnxPath, int? vocab, int hidden, IReadOnlyDictionary<string, float[]>? overrides = null)
     {
         var initializers = OnnxInitializers.Open(onnxPath);
         var (name, transposed) = OutputHead.StoredWeight(initializers.Graph, OutputHead.Find(initializers.Graph).Weight, initializers.Contains, onnxPath);
 
         bool replaced = overrides != null && overrides.ContainsKey(name);
-        var data = replaced ? overrides![name] : initializers.Read(name);
         var dims = initializers.Shape(name);
         // MatMul(h, X) needs X as [d, V]: an odd number of transposes means the stored tensor is [V, d].
-        long[] expected = transposed ? [vocab, hidden] : [hidden, vocab];
+        long storedVocab = dims.Length == 2 ? dims[transposed ? 0 : 1] : -1;
+        long[] expected = transposed ? [vocab ?? storedVocab, hidden] : [hidden, vocab ?? storedVocab];
         if (!dims.SequenceEqual(expected))
             throw new InputException($"{onnxPath}: head weight '{name}' is [{string.Join(',', dims)}], expected [{string.Join(',', expected)}]");
-        return new HeadWeights(data, storedAsColumns: !transposed, replaced, vocab, hidden);
+        var data = replaced ? overrides![name] : initializers.Read(name);
+        return new HeadWeights(name, data, storedAsColumns: !transposed, replaced, (int)storedVocab, hidden);
     }
 
 }
