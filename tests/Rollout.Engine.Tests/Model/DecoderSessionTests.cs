@@ -44,16 +44,8 @@ public sealed class DecoderSessionTests(EngineModels models)
         Assert.Equal(inGraph.VocabSize, onHost.VocabSize);
         int[] tokens = [5, 17, 200, 33, 9];
 
-        float[] Logits(DecoderSession session)
-        {
-            using var empty = KvCache.Empty(session.Signature, 1);
-            using var step = session.Run(tokens.Select(t => (long)t).ToArray(), tokens.Select(_ => 1L).ToArray(),
-                Enumerable.Range(0, tokens.Length).Select(i => (long)i).ToArray(), tokens.Length, empty, withHiddenStates: false);
-            using var present = step.Present;
-            return step.AllLogits.ToArray();
-        }
-        var expected = Logits(inGraph);
-        var actual = Logits(onHost);
+        var expected = SessionPrefill.Logits(inGraph, tokens);
+        var actual = SessionPrefill.Logits(onHost, tokens);
         Assert.Equal(expected.Length, actual.Length);
         Assert.Equal(tokens.Length * inGraph.VocabSize, actual.Length);
         // Both are float32 sums of the same d products, in different orders.

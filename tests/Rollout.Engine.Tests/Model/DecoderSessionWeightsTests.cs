@@ -23,16 +23,8 @@ public sealed class DecoderSessionWeightsTests(EngineModels models)
         updated.UpdateWeights(weights.Tensors.ToDictionary(t => t.Key, t => t.Value.Data));
 
         int[] tokens = [5, 17, 200, 33, 9];
-        float[] Logits(DecoderSession session)
-        {
-            using var empty = KvCache.Empty(session.Signature, 1);
-            using var step = session.Run(tokens.Select(t => (long)t).ToArray(), tokens.Select(_ => 1L).ToArray(),
-                Enumerable.Range(0, tokens.Length).Select(i => (long)i).ToArray(), tokens.Length, empty, withHiddenStates: false);
-            using var present = step.Present;
-            return step.AllLogits.ToArray();
-        }
-        var expected = Logits(fresh);
-        var actual = Logits(updated);
+        var expected = SessionPrefill.Logits(fresh, tokens);
+        var actual = SessionPrefill.Logits(updated, tokens);
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5, $"logit {i}: {actual[i]} vs {expected[i]}");
     }
