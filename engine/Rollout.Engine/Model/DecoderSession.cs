@@ -76,15 +76,16 @@ internal sealed class DecoderSession : IDisposable
     /// (checked), so steps can write into ILGPU's CUDA buffers. Not owned; it must outlive the session, and the
     /// session must be created and run on one thread.</param>
     /// <param name="intraOpThreads">ONNX Runtime's threads within one run (0: one per core); fewer where several runs go at once (decode lanes).</param>
-    /// <param name="headOnHost">On the CPU, compute the logits with <see cref="HostHead"/> rather than the graph's MatMul
-    /// where the head allows it (<see cref="OutputHead.CanDetach"/>) and the machine has AVX-512; false keeps the graph's.</param>
+    /// <param name="headOnHost">On the CPU, whether to compute the logits with <see cref="HostHead"/> rather than the
+    /// graph's MatMul, where the head allows it (<see cref="OutputHead.CanDetach"/>) and the machine has AVX-512: null
+    /// for heads of <see cref="HostHead.MinimumWeights"/> or more, true for any, false for none.</param>
     public static DecoderSession Load(string onnxPath, ModelConfig config, ExecutionDevice device = ExecutionDevice.Cpu,
-        SharedCudaContext? sharedContext = null, int intraOpThreads = 0, bool headOnHost = true)
+        SharedCudaContext? sharedContext = null, int intraOpThreads = 0, bool? headOnHost = null)
     {
         if (sharedContext != null && device != ExecutionDevice.Cuda)
             throw new ArgumentException("a shared CUDA context needs ExecutionDevice.Cuda", nameof(sharedContext));
         var (edited, head, initializers, fused) = WithHiddenStatesOutput(onnxPath,
-            detachHead: headOnHost && device == ExecutionDevice.Cpu && HostHead.Supported);
+            detachHead: device == ExecutionDevice.Cpu && HostHead.Supported ? headOnHost : false);
         try
         {
             // The parsed graph is garbage now; collect it, and give its memory back to the system, before ONNX Runtime
@@ -213,10 +214,11 @@ internal sealed class DecoderSession : IDisposable
 
     /// <summary>
     /// The model with the output head's input added as a graph output and, where it can, positions selected in front of
-    /// the head and, with <paramref name="detachHead"/>, the head's product taken out (<see cref="OutputHead.Detach"/>); serialized again.
+    /// the head and the head's product taken out (<see cref="OutputHead.Detach"/>) as <paramref name="detachHead"/> says
+    /// (see <see cref="Load"/>'s headOnHost); serialized again.
     /// </summary>
     private static (EditedModel Model, OutputHead Head, Dictionary<string, (long[] Dims, int DataType)> Initializers, bool Fused) WithHiddenStatesOutput(
-        string onnxPath, bool detachHead)
+        string onnxPath, bool? detachHead)
     {
         if (!File.Exists(onnxPath)) throw new InputException($"{onnxPath}: ONNX model not found");
         ModelProto model;
@@ -235,8 +237,18 @@ internal sealed class DecoderSession : IDisposable
         bool fused = model.Graph.Node.Any(n => n.OpType == "GroupQueryAttention");
         // Hashed before the head is detached: the nodes between the head and its stored weight go with it.
         head = head with { StoredHash = StoredHeadHash(model.Graph, head, onnxPath) };
-        if (detachHead && head.CanDetach(model.Graph, onnxPath)) head = head.Detach(model.Graph);
+        if (detachHead != false && head.CanDetach(model.Graph, onnxPath)
+            && (detachHead == true || StoredHeadWeights(model.Graph, head, onnxPath) >= HostHead.MinimumWeights))
+            head = head.Detach(model.Graph);
         return (EditedModel.Of(model), head, initializers, fused);
+    }
+
+    /// <summary>How many values the head's stored weight has (V × d).</summary>
+    private static long StoredHeadWeights(GraphProto graph, OutputHead head, string onnxPath)
+    {
+        var tensors = graph.Initializer.ToDictionary(t => t.Name);
+        var (name, _) = OutputHead.StoredWeight(graph, head.Weight, tensors.ContainsKey, onnxPath);
+        return tensors[name].Dims.Aggregate(1L, (count, dim) => count * dim);
     }
 
     /// <summary>

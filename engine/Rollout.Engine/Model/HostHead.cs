@@ -8,7 +8,7 @@ namespace Rollout.Engine.Model;
 /// The output head's product on the host, logits = h Wᵀ + b in float32, which a CPU session runs in place of the
 /// graph's MatMul (<see cref="DecoderSession"/>). At a decode step's shape (16 rows, d = 896, V = 151936) ONNX
 /// Runtime's MatMul ran at ~50 GFLOP/s on this project's 2-core AVX-512 machine, 45 of a step's 75 ms; this product
-/// runs at ~200. W is packed once into panels of <see cref="PanelTokens"/> tokens, k-major, so a step streams each
+/// takes ~25 ms (~175 GFLOP/s). W is packed once into panels of <see cref="PanelTokens"/> tokens, k-major, so a step streams each
 /// panel from memory once and every load of it serves four rows: 24 sums of 512-bit vectors held in registers, the
 /// rows' values broadcast. Without AVX-512 those sums would not fit the registers, so the graph's head runs there
 /// (<see cref="Supported"/>).
@@ -24,8 +24,8 @@ internal sealed class HostHead
     /// <summary>Multiply-adds below which the product runs on the calling thread (waking the pool costs more).</summary>
     private const long ParallelThreshold = 1 << 20;
 
-    private float[] _packed;
-    private float[] _bias;
+    private readonly float[] _packed;
+    private readonly float[] _bias;
 
     public int Vocab { get; }
     public int Hidden { get; }
@@ -33,8 +33,16 @@ internal sealed class HostHead
     /// <summary>Whether this machine runs the product in 512-bit registers, where it beats ONNX Runtime's MatMul.</summary>
     public static bool Supported => Vector512.IsHardwareAccelerated;
 
+    /// <summary>
+    /// Weights (V × d) from which a session computes the head here by default: 4 M (16 MB), more than a core's caches
+    /// hold, so ONNX Runtime's MatMul streams them from memory at each step. Smaller heads stay in the graph, where they
+    /// cost little (the shipped 384 × 192 head: measured 25% fewer tokens/s on its task, two lanes each starting a
+    /// parallel product for a few microseconds of work).
+    /// </summary>
+    public const long MinimumWeights = 1 << 22;
+
     /// <param name="stored">W as its initializer holds it: [V, d] (row v = token v's weights), or [d, V] when <paramref name="storedAsColumns"/>.</param>
-    /// <param name="bias">b [V], or null for none.</param>
+    /// <param name="bias">b [V], or empty for none.</param>
     public HostHead(ReadOnlySpan<float> stored, bool storedAsColumns, ReadOnlySpan<float> bias, int vocab, int hidden)
     {
         Vocab = vocab;

@@ -10,14 +10,18 @@ namespace Rollout.Engine.Tests.Model;
 public sealed class DecoderSessionWeightsTests(EngineModels models)
 {
     [Theory]
-    [InlineData("llama")]
-    [InlineData("qwen2")]
-    public void Logits_after_new_weights_equal_those_of_a_folder_written_with_them(string arch)
+    [InlineData("llama", false)]
+    [InlineData("qwen2", false)]
+    // The head computed on the host is packed anew from the new weights.
+    [InlineData("llama", true)]
+    [InlineData("qwen2", true)]
+    public void Logits_after_new_weights_equal_those_of_a_folder_written_with_them(string arch, bool headOnHost)
     {
         var weights = RandomWeights.Create(models.Weights(arch).Config, seed: EngineModels.Seed + 2);
         var policyDir = Path.Combine(RepoPaths.NewTempDir("policy-session"), arch);
         PolicyFolderWriter.Write(weights, models.Dir(arch), policyDir);
-        using var updated = ModelFolder.Open(models.Dir(arch)).OpenSession();
+        var folder = ModelFolder.Open(models.Dir(arch));
+        using var updated = DecoderSession.Load(folder.OnnxPath, folder.Config, headOnHost: headOnHost);
         using var fresh = ModelFolder.Open(policyDir).OpenSession();
 
         updated.UpdateWeights(weights.Tensors.ToDictionary(t => t.Key, t => t.Value.Data));
