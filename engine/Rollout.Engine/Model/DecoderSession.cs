@@ -94,13 +94,7 @@ internal sealed class DecoderSession : IDisposable
             var session = CreateSession(edited, onnxPath, device, sharedContext, intraOpThreads, new Dictionary<string, (float[], OrtValue)>());
             try
             {
-                (HostHead, string[])? hostHead = null;
-                if (head.Detached)
-                {
-                    var (weights, bias) = HostHeadValues(onnxPath, head, config.Hidden, new Dictionary<string, float[]>());
-                    hostHead = (new HostHead(weights.Stored, weights.StoredAsColumns, bias, weights.Vocab, config.Hidden),
-                        head.Bias == null ? [weights.Name] : [weights.Name, head.Bias]);
-                }
+                var hostHead = head.Detached ? PackHostHead(onnxPath, head, config.Hidden, new Dictionary<string, float[]>()) : ((HostHead, string[])?)null;
                 return new DecoderSession(session, config, DecoderSignature.Read(session, config, onnxPath, fused, logitsOnHost: head.Detached), head,
                     device, sharedContext, onnxPath, intraOpThreads, edited, initializers, hostHead);
             }
@@ -109,12 +103,21 @@ internal sealed class DecoderSession : IDisposable
         catch { edited.Dispose(); throw; }
     }
 
-    /// <summary>The head's weights and bias (empty for none) as the session runs them: the replaced ones where <paramref name="overrides"/> has them.</summary>
-    private static (HeadWeights Weights, float[] Bias) HostHeadValues(string onnxPath, OutputHead head, int hidden, IReadOnlyDictionary<string, float[]> overrides)
+    /// <summary>
+    /// Packs the head's weights and bias (<see cref="HostHead"/>) as the session runs them: the replaced ones where
+    /// <paramref name="overrides"/> has them, else the file's, read a block of rows at a time (no whole copy of a
+    /// 151936 × 896 head beside the packed one), into <paramref name="into"/> or a new head. Returns it, with the
+    /// initializers it was packed from.
+    /// </summary>
+    private static (HostHead Head, string[] Inputs) PackHostHead(string onnxPath, OutputHead head, int hidden,
+        IReadOnlyDictionary<string, float[]> overrides, HostHead? into = null)
     {
-        var weights = HeadWeights.Read(onnxPath, vocab: null, hidden, overrides);
-        float[] bias = head.Bias == null ? [] : overrides.TryGetValue(head.Bias, out var replaced) ? replaced : OnnxInitializers.Open(onnxPath).Read(head.Bias);
-        return (weights, bias);
+        var (initializers, name, storedAsColumns, vocab) = HeadWeights.Locate(onnxPath, vocab: null, hidden);
+        var target = into ?? new HostHead(vocab, hidden);
+        target.SetBias(head.Bias == null ? [] : overrides.TryGetValue(head.Bias, out var bias) ? bias : initializers.Read(head.Bias));
+        if (overrides.TryGetValue(name, out var replaced)) target.PackRows(0, replaced, storedAsColumns);
+        else initializers.ReadRows(name, storedAsColumns ? 16 : 16 * HostHead.PanelTokens, (first, rows) => target.PackRows(first, rows, storedAsColumns));
+        return (target, head.Bias == null ? [name] : [name, head.Bias]);
     }
 
     /// <param name="overrides">Initializers ONNX Runtime takes from these values instead of the graph.</param>
@@ -194,10 +197,7 @@ internal sealed class DecoderSession : IDisposable
         KvMemory = KvMemoryOf(session);
         // A replaced head (or bias, or tied embedding) is packed anew; other weights leave it as it is.
         if (_hostHead != null && _hostHeadInputs.Any(tensors.ContainsKey))
-        {
-            var (weights, bias) = HostHeadValues(_onnxPath, Head, Config.Hidden, WeightOverrides);
-            _hostHead.Replace(weights.Stored, weights.StoredAsColumns, bias);
-        }
+            PackHostHead(_onnxPath, Head, Config.Hidden, WeightOverrides, into: _hostHead);
         return clock.Elapsed;
     }
 

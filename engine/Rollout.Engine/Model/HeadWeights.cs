@@ -52,18 +52,26 @@ internal sealed class HeadWeights
     /// <param name="overrides">Initializers the session runs with instead of the file's (<see cref="DecoderSession.UpdateWeights"/>): the head is read from there when it is among them.</param>
     public static HeadWeights Read(string onnxPath, int? vocab, int hidden, IReadOnlyDictionary<string, float[]>? overrides = null)
     {
+        var stored = Locate(onnxPath, vocab, hidden);
+        bool replaced = overrides != null && overrides.ContainsKey(stored.Name);
+        var data = replaced ? overrides![stored.Name] : stored.Initializers.Read(stored.Name);
+        return new HeadWeights(stored.Name, data, stored.StoredAsColumns, replaced, stored.Vocab, hidden);
+    }
+
+    /// <summary>
+    /// Where the head's values are, without reading them: the model's initializers, the one the head comes from, whether
+    /// it holds Wᵀ ([d, V]) rather than W ([V, d]), and V. The shape is checked against d (and <paramref name="vocab"/>, if given).
+    /// </summary>
+    public static (OnnxInitializers Initializers, string Name, bool StoredAsColumns, int Vocab) Locate(string onnxPath, int? vocab, int hidden)
+    {
         var initializers = OnnxInitializers.Open(onnxPath);
         var (name, transposed) = OutputHead.StoredWeight(initializers.Graph, OutputHead.Find(initializers.Graph).Weight, initializers.Contains, onnxPath);
-
-        bool replaced = overrides != null && overrides.ContainsKey(name);
         var dims = initializers.Shape(name);
         // MatMul(h, X) needs X as [d, V]: an odd number of transposes means the stored tensor is [V, d].
         long storedVocab = dims.Length == 2 ? dims[transposed ? 0 : 1] : -1;
         long[] expected = transposed ? [vocab ?? storedVocab, hidden] : [hidden, vocab ?? storedVocab];
         if (!dims.SequenceEqual(expected))
             throw new InputException($"{onnxPath}: head weight '{name}' is [{string.Join(',', dims)}], expected [{string.Join(',', expected)}]");
-        var data = replaced ? overrides![name] : initializers.Read(name);
-        return new HeadWeights(name, data, storedAsColumns: !transposed, replaced, (int)storedVocab, hidden);
+        return (initializers, name, !transposed, (int)storedVocab);
     }
-
 }

@@ -41,51 +41,82 @@ internal sealed class HostHead
     /// </summary>
     public const long MinimumWeights = 1 << 22;
 
-    /// <param name="stored">W as its initializer holds it: [V, d] (row v = token v's weights), or [d, V] when <paramref name="storedAsColumns"/>.</param>
-    /// <param name="bias">b [V], or empty for none.</param>
-    public HostHead(ReadOnlySpan<float> stored, bool storedAsColumns, ReadOnlySpan<float> bias, int vocab, int hidden)
+    /// <summary>A head of zeros, for <see cref="PackRows"/> and <see cref="SetBias"/> to fill.</summary>
+    public HostHead(int vocab, int hidden)
     {
         Vocab = vocab;
         Hidden = hidden;
         _packed = new float[(long)Panels * hidden * PanelTokens];
         _bias = new float[Panels * PanelTokens];
-        Replace(stored, storedAsColumns, bias);
     }
+
+    /// <param name="stored">W as its initializer holds it: [V, d] (row v = token v's weights), or [d, V] when <paramref name="storedAsColumns"/>.</param>
+    /// <param name="bias">b [V], or empty for none.</param>
+    public HostHead(ReadOnlySpan<float> stored, bool storedAsColumns, ReadOnlySpan<float> bias, int vocab, int hidden) : this(vocab, hidden) =>
+        Replace(stored, storedAsColumns, bias);
 
     private int Panels => (Vocab + PanelTokens - 1) / PanelTokens;
 
-    /// <summary>Packs new weights (same shape) in place of the old: W's panels k-major, the tail panel's missing tokens 0.</summary>
+    /// <summary>Packs new weights (same shape) in place of the old.</summary>
     public void Replace(ReadOnlySpan<float> stored, bool storedAsColumns, ReadOnlySpan<float> bias)
     {
         if (stored.Length != (long)Vocab * Hidden) throw new ArgumentException($"the head has {stored.Length} values, expected {Vocab} × {Hidden}", nameof(stored));
+        SetBias(bias);
+        PackRows(0, stored, storedAsColumns);
+    }
+
+    /// <summary>b [V], or empty for none.</summary>
+    public void SetBias(ReadOnlySpan<float> bias)
+    {
         if (!bias.IsEmpty && bias.Length != Vocab) throw new ArgumentException($"the head's bias has {bias.Length} values, expected {Vocab}", nameof(bias));
         bias.CopyTo(_bias);
         _bias.AsSpan(bias.Length).Clear();
-        unsafe
+    }
+
+    /// <summary>
+    /// Packs rows first, first + 1, … of the stored weight: tokens of W [V, d], or k's of Wᵀ [d, V] when
+    /// <paramref name="storedAsColumns"/>; so a head can be packed from its file a block at a time. Panels are k-major;
+    /// the tail panel's missing tokens stay 0.
+    /// </summary>
+    public unsafe void PackRows(int first, ReadOnlySpan<float> rows, bool storedAsColumns)
+    {
+        int width = storedAsColumns ? Vocab : Hidden, count = rows.Length / width;
+        if (rows.Length % width != 0 || first < 0 || first + count > (storedAsColumns ? Hidden : Vocab))
+            throw new ArgumentException($"{rows.Length} values from row {first} do not fit a head of {Vocab} × {Hidden}", nameof(rows));
+        if (count == 0) return;
+        fixed (float* source = rows)
         {
-            fixed (float* source = stored)
-            {
-                var (from, length) = ((nint)source, stored.Length);
-                Parallel.For(0, Panels, panel => Pack(new ReadOnlySpan<float>((float*)from, length), storedAsColumns, panel));
-            }
+            var (from, length) = ((nint)source, rows.Length);
+            if (storedAsColumns)
+                Parallel.For(0, Panels, panel => PackColumns(new ReadOnlySpan<float>((float*)from, length), first, count, panel));
+            else
+                Parallel.For(first / PanelTokens, (first + count - 1) / PanelTokens + 1,
+                    panel => PackTokens(new ReadOnlySpan<float>((float*)from, length), first, count, panel));
         }
     }
 
-    private void Pack(ReadOnlySpan<float> stored, bool storedAsColumns, int panel)
+    /// <summary>Rows k = first … first + count − 1 of Wᵀ into one panel: each a contiguous copy.</summary>
+    private void PackColumns(ReadOnlySpan<float> rows, int first, int count, int panel)
     {
-        int first = panel * PanelTokens, tokens = Math.Min(PanelTokens, Vocab - first);
-        var packed = MemoryMarshal.CreateSpan(ref _packed[(long)panel * Hidden * PanelTokens], Hidden * PanelTokens);
-        if (tokens < PanelTokens) packed.Clear();
-        if (storedAsColumns)
-            for (int k = 0; k < Hidden; k++) stored.Slice(k * Vocab + first, tokens).CopyTo(packed.Slice(k * PanelTokens, tokens));
-        else
-            // Token by token: each reads its row once, and the panel it writes across (d × 384 bytes) stays in L2.
-            for (int j = 0; j < tokens; j++)
-            {
-                var row = stored.Slice((first + j) * Hidden, Hidden);
-                for (int k = 0; k < Hidden; k++) packed[k * PanelTokens + j] = row[k];
-            }
+        int start = panel * PanelTokens, tokens = Math.Min(PanelTokens, Vocab - start);
+        var packed = Panel(panel);
+        for (int k = 0; k < count; k++) rows.Slice(k * Vocab + start, tokens).CopyTo(packed.Slice((first + k) * PanelTokens, tokens));
     }
+
+    /// <summary>Tokens first … first + count − 1 of W that fall in one panel, token by token: each reads its row once, and
+    /// the panel it writes across (d × 384 bytes) stays in L2.</summary>
+    private void PackTokens(ReadOnlySpan<float> rows, int first, int count, int panel)
+    {
+        int start = panel * PanelTokens, from = Math.Max(first, start), to = Math.Min(first + count, Math.Min(Vocab, start + PanelTokens));
+        var packed = Panel(panel);
+        for (int token = from; token < to; token++)
+        {
+            var row = rows.Slice((token - first) * Hidden, Hidden);
+            for (int k = 0; k < Hidden; k++) packed[k * PanelTokens + token - start] = row[k];
+        }
+    }
+
+    private Span<float> Panel(int panel) => MemoryMarshal.CreateSpan(ref _packed[(long)panel * Hidden * PanelTokens], Hidden * PanelTokens);
 
     /// <summary>Writes logits [rows, V] for hidden states [rows, d], both row-major.</summary>
     public unsafe void Logits(ReadOnlySpan<float> hidden, Span<float> logits, int rows)

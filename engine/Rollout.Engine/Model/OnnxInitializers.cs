@@ -44,6 +44,41 @@ public sealed class OnnxInitializers
     /// <summary>The initializer's values, row-major, as float32: float32 data is read straight into the array, with no copy between.</summary>
     public float[] Read(string name)
     {
+        var (stream, count) = OpenValues(name);
+        using (stream)
+        {
+            var values = new float[count];
+            ReadInto(stream, name, values);
+            return values;
+        }
+    }
+
+    /// <summary>
+    /// The initializer's values a block of rows (of its last dimension) at a time, row-major, into one buffer reused
+    /// for every block: for packing a large tensor elsewhere without a whole copy of it beside the packed one.
+    /// </summary>
+    /// <param name="each">Called with the block's first row and its values (<paramref name="rowsPerBlock"/> rows, fewer in the last block).</param>
+    public void ReadRows(string name, int rowsPerBlock, Action<int, ReadOnlySpan<float>> each)
+    {
+        var dims = Shape(name);
+        long columns = dims.Length == 0 ? 1 : dims[^1];
+        var (stream, count) = OpenValues(name);
+        using (stream)
+        {
+            long rows = columns == 0 ? 0 : count / columns;
+            var buffer = new float[Math.Min(rows, rowsPerBlock) * columns];
+            for (long first = 0; first < rows; first += rowsPerBlock)
+            {
+                var block = buffer.AsSpan(0, (int)(Math.Min(rowsPerBlock, rows - first) * columns));
+                ReadInto(stream, name, block);
+                each((int)first, block);
+            }
+        }
+    }
+
+    /// <summary>A stream at the initializer's first value, and how many values it has.</summary>
+    private (FileStream Stream, long Count) OpenValues(string name)
+    {
         var tensor = Tensor(name);
         string file;
         long offset, length;
@@ -59,22 +94,27 @@ public sealed class OnnxInitializers
             (offset, length) = _outline.Inline(name) ?? throw new InputException($"{OnnxPath}: initializer '{name}' has no data");
             file = OnnxPath;
         }
-
-        using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
-        stream.Position = offset;
-        switch ((TensorProto.Types.DataType)tensor.DataType)
+        long size = (TensorProto.Types.DataType)tensor.DataType switch
         {
-            case TensorProto.Types.DataType.Float:
-                var values = new float[length / sizeof(float)];
-                stream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
-                return values;
-            case TensorProto.Types.DataType.Float16:
-                var halves = new Half[length / 2];
-                stream.ReadExactly(MemoryMarshal.AsBytes(halves.AsSpan()));
-                return Array.ConvertAll(halves, h => (float)h);
-            case var other:
-                throw new InputException($"{OnnxPath}: initializer '{name}' has element type {other}, expected float or float16");
+            TensorProto.Types.DataType.Float => sizeof(float),
+            TensorProto.Types.DataType.Float16 => 2,
+            var other => throw new InputException($"{OnnxPath}: initializer '{name}' has element type {other}, expected float or float16"),
+        };
+        var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0) { Position = offset };
+        return (stream, length / size);
+    }
+
+    /// <summary>The next values.Length values of the initializer from <paramref name="stream"/>, float16 widened.</summary>
+    private void ReadInto(FileStream stream, string name, Span<float> values)
+    {
+        if (Tensor(name).DataType == (int)TensorProto.Types.DataType.Float)
+        {
+            stream.ReadExactly(MemoryMarshal.AsBytes(values));
+            return;
         }
+        var halves = new Half[values.Length];
+        stream.ReadExactly(MemoryMarshal.AsBytes(halves.AsSpan()));
+        for (int i = 0; i < halves.Length; i++) values[i] = (float)halves[i];
     }
 
     private TensorProto Tensor(string name) =>

@@ -44,6 +44,28 @@ public class HostHeadTests
         AssertProduct(h, w, bias, logits, rows, vocab, hidden);
     }
 
+    [Theory]
+    // Blocks of tokens that end inside panels (96 tokens), and blocks of k's, as the session reads a head from its file.
+    [InlineData(false, 50)]
+    [InlineData(true, 3)]
+    public void A_head_packed_a_block_of_rows_at_a_time_gives_the_product(bool storedAsColumns, int rowsPerBlock)
+    {
+        const int rows = 5, vocab = 250, hidden = 16;
+        var rng = new Random(13);
+        var w = Values(rng, vocab * hidden);
+        var stored = storedAsColumns ? Transpose(w, vocab, hidden) : w;
+        int width = storedAsColumns ? vocab : hidden, storedRows = stored.Length / width;
+        var head = new HostHead(vocab, hidden);
+        for (int first = 0; first < storedRows; first += rowsPerBlock)
+            head.PackRows(first, stored.AsSpan(first * width, Math.Min(rowsPerBlock, storedRows - first) * width), storedAsColumns);
+        var h = Values(rng, rows * hidden);
+        var logits = new float[rows * vocab];
+
+        head.Logits(h, logits, rows);
+
+        AssertProduct(h, w, [], logits, rows, vocab, hidden);
+    }
+
     [Fact]
     public void A_large_product_runs_in_parallel_with_the_same_result()
     {
