@@ -22,9 +22,7 @@ internal sealed record OutputHead(string HiddenStates, string Weight, string? Bi
     /// <summary>Finds the head by walking back from <c>logits</c> through casts and a bias add to the MatMul/Gemm.</summary>
     public static OutputHead Find(GraphProto graph, string logitsName = "logits")
     {
-        var producers = new Dictionary<string, NodeProto>();
-        foreach (var node in graph.Node)
-            foreach (var output in node.Output) producers[output] = node;
+        var producers = Producers(graph);
         var constants = new ConstantTensors(graph, producers);
 
         string? bias = null;
@@ -99,9 +97,7 @@ internal sealed record OutputHead(string HiddenStates, string Weight, string? Bi
         if (Bias != null && !initializers.Contains(Bias)) return false;
         if (graph.Node.FirstOrDefault(n => n.Input.Contains(HiddenStates) && n.Input.Contains(Weight)) is not { OpType: "MatMul" }) return false;
         // A Cast on the way means the product runs in another type (an fp16 head): the graph's then.
-        var producers = new Dictionary<string, NodeProto>();
-        foreach (var node in graph.Node)
-            foreach (var output in node.Output) producers[output] = node;
+        var producers = Producers(graph);
         for (var name = logitsName; producers.TryGetValue(name, out var node) && node.OpType != "MatMul";
              name = node.OpType == "Add" ? node.Input.First(i => i != Bias) : node.Input[0])
             if (node.OpType == "Cast") return false;
@@ -117,9 +113,7 @@ internal sealed record OutputHead(string HiddenStates, string Weight, string? Bi
     /// </summary>
     public OutputHead Detach(GraphProto graph, string logitsName = "logits")
     {
-        var producers = new Dictionary<string, NodeProto>();
-        foreach (var node in graph.Node)
-            foreach (var output in node.Output) producers[output] = node;
+        var producers = Producers(graph);
         // The path from the logits back to the MatMul, as Find walked it.
         var name = logitsName;
         while (producers.TryGetValue(name, out var node))
@@ -153,6 +147,15 @@ internal sealed record OutputHead(string HiddenStates, string Weight, string? Bi
         });
     }
 
+    /// <summary>Each tensor's producing node, by the tensor's name.</summary>
+    private static Dictionary<string, NodeProto> Producers(GraphProto graph)
+    {
+        var producers = new Dictionary<string, NodeProto>();
+        foreach (var node in graph.Node)
+            foreach (var output in node.Output) producers[output] = node;
+        return producers;
+    }
+
     /// <summary>Memoised "depends only on initializers and Constant nodes" test.</summary>
     private sealed class ConstantTensors(GraphProto graph, Dictionary<string, NodeProto> producers)
     {
@@ -177,9 +180,7 @@ internal sealed record OutputHead(string HiddenStates, string Weight, string? Bi
     /// </summary>
     public static (string Name, bool Transposed) StoredWeight(GraphProto graph, string weight, Func<string, bool> isInitializer, string onnxPath)
     {
-        var producers = new Dictionary<string, NodeProto>();
-        foreach (var node in graph.Node)
-            foreach (var output in node.Output) producers[output] = node;
+        var producers = Producers(graph);
 
         // Gemm with transB=1 multiplies by the transpose of its weight input.
         bool transposed = graph.Node.Any(n =>
