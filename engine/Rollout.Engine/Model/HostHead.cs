@@ -36,7 +36,7 @@ internal sealed class HostHead
     /// <summary>
     /// Weights (V × d) from which a session computes the head here by default: 4 M (16 MB), more than a core's caches
     /// hold, so ONNX Runtime's MatMul streams them from memory at each step. Smaller heads stay in the graph, where they
-    /// cost little (the shipped 384 × 192 head: measured 25% fewer tokens/s on its task, two lanes each starting a
+    /// cost little (the shipped 384 × 192 head: 25% fewer tokens/s on its task in one run, two lanes each starting a
     /// parallel product for a few microseconds of work).
     /// </summary>
     public const long MinimumWeights = 1 << 22;
@@ -50,20 +50,7 @@ internal sealed class HostHead
         _bias = new float[Panels * PanelTokens];
     }
 
-    /// <param name="stored">W as its initializer holds it: [V, d] (row v = token v's weights), or [d, V] when <paramref name="storedAsColumns"/>.</param>
-    /// <param name="bias">b [V], or empty for none.</param>
-    public HostHead(ReadOnlySpan<float> stored, bool storedAsColumns, ReadOnlySpan<float> bias, int vocab, int hidden) : this(vocab, hidden) =>
-        Replace(stored, storedAsColumns, bias);
-
     private int Panels => (Vocab + PanelTokens - 1) / PanelTokens;
-
-    /// <summary>Packs new weights (same shape) in place of the old.</summary>
-    public void Replace(ReadOnlySpan<float> stored, bool storedAsColumns, ReadOnlySpan<float> bias)
-    {
-        if (stored.Length != (long)Vocab * Hidden) throw new ArgumentException($"the head has {stored.Length} values, expected {Vocab} × {Hidden}", nameof(stored));
-        SetBias(bias);
-        PackRows(0, stored, storedAsColumns);
-    }
 
     /// <summary>b [V], or empty for none.</summary>
     public void SetBias(ReadOnlySpan<float> bias)

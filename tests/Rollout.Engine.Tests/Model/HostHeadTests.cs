@@ -22,7 +22,7 @@ public class HostHeadTests
         var h = Values(rng, rows * hidden);
         var logits = new float[rows * vocab];
 
-        new HostHead(stored, storedAsColumns, bias, vocab, hidden).Logits(h, logits, rows);
+        Packed(stored, storedAsColumns, bias, vocab, hidden).Logits(h, logits, rows);
 
         AssertProduct(h, w, bias, logits, rows, vocab, hidden);
     }
@@ -32,10 +32,12 @@ public class HostHeadTests
     {
         const int rows = 2, vocab = 100, hidden = 8;
         var rng = new Random(7);
-        var head = new HostHead(Values(rng, vocab * hidden), storedAsColumns: false, [], vocab, hidden);
+        var head = Packed(Values(rng, vocab * hidden), storedAsColumns: false, [], vocab, hidden);
         var w = Values(rng, vocab * hidden);
         var bias = Values(rng, vocab);
-        head.Replace(Transpose(w, vocab, hidden), storedAsColumns: true, bias);
+        // As a session re-packs new weights: in place of the old, here in the other layout.
+        head.SetBias(bias);
+        head.PackRows(0, Transpose(w, vocab, hidden), storedAsColumns: true);
         var h = Values(rng, rows * hidden);
         var logits = new float[rows * vocab];
 
@@ -76,7 +78,7 @@ public class HostHeadTests
         var h = Values(rng, rows * hidden);
         var logits = new float[rows * vocab];
 
-        new HostHead(w, storedAsColumns: false, [], vocab, hidden).Logits(h, logits, rows);
+        Packed(w, storedAsColumns: false, [], vocab, hidden).Logits(h, logits, rows);
 
         AssertProduct(h, w, [], logits, rows, vocab, hidden);
     }
@@ -97,6 +99,15 @@ public class HostHeadTests
                 Assert.True(Math.Abs(logits[r * vocab + v] - expected) <= 1e-6 * (scale + 1) * Math.Sqrt(hidden + 1),
                     $"row {r} token {v}: {logits[r * vocab + v]:R}, expected {expected:R}");
             }
+    }
+
+    /// <summary>A head packed from all of W at once (<paramref name="stored"/>: [V, d], or [d, V] when <paramref name="storedAsColumns"/>).</summary>
+    private static HostHead Packed(float[] stored, bool storedAsColumns, float[] bias, int vocab, int hidden)
+    {
+        var head = new HostHead(vocab, hidden);
+        head.SetBias(bias);
+        head.PackRows(0, stored, storedAsColumns);
+        return head;
     }
 
     private static float[] Values(Random rng, int count) => Enumerable.Range(0, count).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
