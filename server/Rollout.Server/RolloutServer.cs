@@ -90,7 +90,8 @@ public sealed class RolloutServer : IAsyncDisposable
         app.Use(async (context, next) =>
         {
             try { await next(context); }
-            catch (Exception e) when (context.RequestAborted.IsCancellationRequested) { _ = e; } // the client is gone: no one to answer
+            // The client is gone: no one to answer. A write to a reset connection can fail before Kestrel flags it.
+            catch (Exception e) when (context.RequestAborted.IsCancellationRequested || (e is IOException && context.Response.HasStarted)) { _ = e; }
             catch (Exception e)
             {
                 var error = Answer(e);

@@ -66,7 +66,8 @@ internal sealed class DecoderSession : IDisposable
         Config = config;
         Signature = signature;
         Head = head;
-        (_hostHead, _hostHeadInputs) = hostHead ?? (null, []);
+        _hostHead = hostHead?.Head;
+        _hostHeadInputs = hostHead?.Inputs ?? [];
         var logitsDims = _hostHead != null ? [] : session.OutputMetadata[DecoderSignature.Logits].Dimensions;
         VocabSize = _hostHead?.Vocab ?? (logitsDims.Length == 3 && logitsDims[2] > 0 ? logitsDims[2] : config.VocabSize);
         HiddenStatesType = session.OutputMetadata[head.HiddenStates].ElementDataType;

@@ -34,7 +34,10 @@ internal sealed class Job
     public CallKey Key { get; }
     public ChannelReader<JobEvent> Events => _events.Reader;
 
-    /// <summary>The client went away (any thread). Its rows are dropped by the batcher at its next token (<see cref="DropIfAbandoned"/>).</summary>
+    /// <summary>
+    /// No one reads the job any more: its handler ended (any thread), done or because the client went away. Rows still
+    /// running are dropped by the batcher at its next token (<see cref="DropIfAbandoned"/>); a finished job has none.
+    /// </summary>
     public void Abandon() => _abandoned = true;
 
     public bool Abandoned => _abandoned;

@@ -22,14 +22,20 @@ internal sealed class CompletionEndpoint(ServedModel model, JobQueue queue)
         var request = CompletionRequest.Read(body, endpoint, model);
         var job = new Job(request.Requests, request.Stream);
         queue.Enqueue(job);
-        await using var _ = cancel.Register(() =>
+        try
         {
+            var writer = new ResponseWriter(model, endpoint, request.Logprobs, request.Options.TopLogprobs > 0);
+            if (request.Stream) await Stream(context, request, job, writer);
+            else await Respond(context, request, job, writer);
+        }
+        finally
+        {
+            // However the handler ends, no one reads the job any more. Every wait above ends when the client goes away,
+            // and a write to a reset connection can fail before Kestrel flags the request aborted (on the thread pool),
+            // so leaving here, not in a callback on RequestAborted, is what covers both.
             job.Abandon();
             queue.Remove(job);
-        });
-        var writer = new ResponseWriter(model, endpoint, request.Logprobs, request.Options.TopLogprobs > 0);
-        if (request.Stream) await Stream(context, request, job, writer);
-        else await Respond(context, request, job, writer);
+        }
     }
 
     private async Task Respond(HttpContext context, CompletionRequest request, Job job, ResponseWriter writer)

@@ -71,7 +71,7 @@ public sealed class DecoderSessionTests(EngineModels models)
 
         using var empty = KvCache.Empty(session.Signature, 1);
         using var first = session.Run(Ids(0, 4), Enumerable.Repeat(1L, 4).ToArray(), Range(0, 4), 4, empty, withHiddenStates: false);
-        using var cache = first.Present;
+        using var cache = first.Present!;
         using var second = session.Run(Ids(4, 7), Enumerable.Repeat(1L, 7).ToArray(), Range(4, 7), 3, cache, withHiddenStates: false);
         using var present = second.Present;
         for (int t = 0; t < 3; t++)
@@ -97,7 +97,7 @@ public sealed class DecoderSessionTests(EngineModels models)
         using var step = session.Run(tokens.Select(t => (long)t).ToArray(), tokens.Select(_ => 1L).ToArray(),
             Enumerable.Range(0, tokens.Length).Select(i => (long)i).ToArray(), tokens.Length, empty, withHiddenStates: true,
             outputPositions: [1, 4]);
-        using var present = step.Present;
+        using var present = step.Present!;
 
         // Two positions computed, not five; each equal to the reference at the position asked for.
         Assert.Equal(2 * session.VocabSize, step.AllLogits.Length);

@@ -94,8 +94,8 @@ public sealed class BoundStepTests(TinyModel model, Hosts hosts)
                 using var unbound = Session.Run(ids, mask, positionIds, width, unboundCache, withHiddenStates: false);
                 using var bound = Session.Run(ids, mask, positionIds, width, boundCache, withHiddenStates: false,
                     buffers.Targets(live.Count, width));
-                Replace(ref unboundCache, unbound.Present);
-                Replace(ref boundCache, bound.Present);
+                Replace(ref unboundCache, unbound.Present!);
+                Replace(ref boundCache, bound.Present!);
 
                 Assert.Equal(logitsStart, Pointers.Of(bound.AllLogits));
                 Assert.Equal(unbound.AllLogits.ToArray(), buffers.Logits(live.Count, width).Read());

@@ -29,7 +29,7 @@ public sealed class DeviceKvCacheTests(TinyModel model)
     {
         using var empty = KvCache.Empty(session.Signature, CudaStep.Rows);
         using var prefill = CudaStep.Run(session, empty);
-        using var present = prefill.Present;
+        using var present = prefill.Present!;
         using var swapped = present.SelectRows([1, 0]);
         using var first = swapped.SelectRows([0]);
         using var second = swapped.SelectRows([1]);
